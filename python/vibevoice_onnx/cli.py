@@ -1,0 +1,50 @@
+"""`vibevoice-onnx` console entry point. Each sub-command lives in its own module, which provides
+`add_arguments(parser)` and `run(args) -> int`; modules are imported lazily so `--help` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from . import __version__
+
+# sub-command -> (module, one-line help)
+COMMANDS = {
+    "random-checkpoint": ("checkpoint", "write a random checkpoint with the official tensor names"),
+    "export": ("export", "build a model directory (ONNX graphs, manifest, tokenizer, voices)"),
+    "voices": ("voices", "convert official .pt voice presets safely (no arbitrary unpickling)"),
+    "quantize": ("quantize", "make an fp16 or int8 copy of a model directory"),
+    "reference": ("reference", "run the PyTorch reference of the official generation loop"),
+}
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2 (usage) unless given."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vibevoice-onnx", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"vibevoice-onnx {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            importlib.import_module(f".{module}", __package__).add_arguments(p)
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f".{COMMANDS[args.command][0]}", __package__)
+    try:
+        return int(module.run(args) or 0)
+    except CliError as e:
+        print(f"vibevoice-onnx {args.command}: error: {e}", file=sys.stderr)
+        return e.code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+// Sub-commands of the `vibevoice` CLI. Each lives in its own cmd_*.cpp and registers itself on the app;
+// the returned callback runs after parsing. Errors are thrown as vv::Error and mapped to exit codes in main.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+namespace vv::cli {
+
+using Runner = std::function<int()>;
+
+// Each adds its sub-command to `app` and stores the function that runs it in `run`.
+void add_tokenize_command(CLI::App& app, Runner& run);
+void add_synth_command(CLI::App& app, Runner& run);
+void add_voices_command(CLI::App& app, Runner& run);
+
+}  // namespace vv::cli
