@@ -47,4 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the package module so sub-commands and this entry point share one CliError class.
+    from vibevoice_onnx.cli import main as _main
+
+    sys.exit(_main())
