@@ -45,7 +45,7 @@ TINY_OVERRIDES = {
 }
 
 # EOS calibration target: per-frame logit ~ N(EOS_TARGET_MEAN, ~1) in units of its spread across frames
-EOS_TARGET_SIGMAS = 2.5
+EOS_TARGET_SIGMAS = 2.25
 
 
 # ---------------------------------------------------------------------------------------------- config
