@@ -11,7 +11,7 @@ TOK="$ROOT/../shared/data/tokenizer/tokenizer.json"
 for f in "$CFG" "$TOK"; do
   [ -f "$f" ] || { echo "make_test_model.sh: missing $f (the shared data folder must sit beside the repository)" >&2; exit 1; }
 done
-key=$(cat python/vibevoice_onnx/*.py "$CFG" | sha256sum | cut -d' ' -f1)
+key=$(find python/vibevoice_onnx -name '*.py' | sort | xargs cat "$CFG" | sha256sum | cut -d' ' -f1)
 if [ -f "$OUT/.key" ] && [ "$(cat "$OUT/.key")" = "$key" ]; then
   echo "tiny test model is up to date: $OUT/model"; exit 0
 fi

@@ -1,0 +1,301 @@
+"""`quantize`: an fp16 or int8 copy of an fp32 model directory.
+
+- fp16: onnxruntime.transformers.float16 with fp32 graph I/O. Nodes the graph builders marked as
+  numerically sensitive (norm statistics, softmax and its mask, residual sums, RoPE angles, timestep
+  sinusoids; list in each graph's metadata, see graphs/builder.py `fp32`) stay float32, so are all ops
+  of the converter's default block list.
+- int8: `com.microsoft.MatMulNBits` (bits 8, symmetric, block 32, accuracy_level 4) for every MatMul
+  with a constant weight: Qwen projections/MLPs, connector, diffusion head, EOS head, and the decoder's
+  FFN linears and upsamplers at low time resolution (the bulk of its parameters; the graph builder marks
+  the compute-bound high-resolution ones to stay float, see graphs/acoustic_decoder.py). Level 4 lets
+  ORT quantize each activation block to int8 on the fly (dynamic, no calibration); without it the 8-bit
+  CPU kernel is ~50x slower than fp32. MatMulNBits 8-bit needs ORT >= 1.23. The decoder's convolutions
+  stay fp32. The token-embedding table (the largest single tensor, only gathered row by row) is stored
+  fp16 and cast after the Gather.
+- int4: like int8 with 4-bit weights (block 32); smaller, lossier, offered for experiments.
+
+Graph interfaces stay fp32 whatever the mode, so the engine code path is the same. Prints per-graph size
+and the max-abs error against the fp32 graph on random inputs (validate.sample_feeds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from .graphs.builder import FLOAT_MATMULS_KEY, FP32_NODES_KEY, file_size, save_model
+
+MODES = ("fp16", "int8", "int4")
+INT_BLOCK_SIZE = 32
+# MatMulNBits accuracy_level 4 = int8 activations x int8 weights on VNNI/AMX kernels. Measured with ORT 1.30
+# on the 2-core dev machine (896x4864 GEMV, 1 thread): fp32 MatMul 1.3 ms; 8-bit level 4 0.2-0.3 ms;
+# 8-bit without it 60 ms (a slow reference path), so the level is not optional for 8 bits.
+ACCURACY_LEVEL = 4
+# a float Gather table at least this large is stored fp16 in the integer modes (the token embedding)
+EMBED_FP16_MIN_ELEMS = 1 << 20
+
+
+@dataclass
+class GraphReport:
+    name: str
+    fp32_bytes: int
+    bytes: int
+    max_abs: float = float("nan")
+    ref_max: float = float("nan")
+
+    def line(self, mode: str) -> str:
+        rel = self.max_abs / max(self.ref_max, 1e-30)
+        return (f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({mode})  "
+                f"max-abs vs fp32 {self.max_abs:.2e} (max |ref| {self.ref_max:.3g}, rel {rel:.1e})")
+
+
+def node_list(model: onnx.ModelProto, key: str) -> list[str]:
+    """A comma-separated node-name list the graph builders stored in the model's metadata."""
+    for p in model.metadata_props:
+        if p.key == key:
+            return [n for n in p.value.split(",") if n]
+    return []
+
+
+def fp32_node_names(model: onnx.ModelProto) -> list[str]:
+    return node_list(model, FP32_NODES_KEY)
+
+
+def to_fp16(path: Path) -> onnx.ModelProto:
+    from onnxruntime.transformers.float16 import DEFAULT_OP_BLOCK_LIST, convert_float_to_float16
+
+    original = onnx.load(str(path), load_external_data=False)
+    keep = fp32_node_names(original)
+    # a path (not a ModelProto) lets the converter use infer_shapes_path, which works beyond 2 GB
+    model = convert_float_to_float16(str(path), keep_io_types=True, op_block_list=list(DEFAULT_OP_BLOCK_LIST),
+                                     node_block_list=keep)
+    collapse_fp16_round_trips(model, float_outputs(original))
+    return model
+
+
+def float_outputs(model: onnx.ModelProto) -> set[tuple[str, int]]:
+    """(node name, output index) of every float32 node output of an fp32 model (by shape inference on
+    the weight-less graph)."""
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types = {v.name: v.type.tensor_type.elem_type
+             for v in list(inferred.graph.value_info) + list(inferred.graph.output) + list(inferred.graph.input)}
+    return {(n.name, i) for n in inferred.graph.node for i, o in enumerate(n.output)
+            if types.get(o) == TensorProto.FLOAT}
+
+
+def collapse_fp16_round_trips(model: onnx.ModelProto, fp32_outputs: set[tuple[str, int]]) -> None:
+    """Repair and tighten the float16 converter's output (in place).
+
+    The converter computes a blocked node in fp32 but casts its output to fp16 and back before the next
+    blocked node, so a chain of blocked nodes (RoPE angle -> Cos, norm statistics, residual sums) would
+    still be rounded to fp16 in between; and when one value feeds several blocked inputs it emits
+    duplicate Cast nodes (an invalid model). Here every Cast(fp16) -> Cast(fp32) round trip of a value
+    that was float32 in the original graph is bypassed, duplicates are dropped, and casts left without
+    consumers are removed."""
+    g = model.graph
+    to = lambda n: next((a.i for a in n.attribute if a.name == "to"), None)  # noqa: E731
+    nodes, seen = [], set()
+    for n in g.node:
+        key = (n.op_type, tuple(n.input), tuple(n.output))
+        if n.op_type == "Cast" and key in seen:
+            continue
+        seen.add(key)
+        nodes.append(n)
+    producer = {o: (n, i) for n in nodes for i, o in enumerate(n.output)}
+    float_inputs = {v.name for v in g.input if v.type.tensor_type.elem_type == TensorProto.FLOAT}
+
+    def is_fp32(value: str) -> bool:
+        if value in float_inputs:
+            return True
+        p = producer.get(value)
+        return p is not None and (p[0].name, p[1]) in fp32_outputs
+
+    rename: dict[str, str] = {}
+    for n in nodes:
+        if n.op_type != "Cast" or to(n) != TensorProto.FLOAT or n.input[0] not in producer:
+            continue
+        c16 = producer[n.input[0]][0]
+        if c16.op_type == "Cast" and to(c16) == TensorProto.FLOAT16 and is_fp32(c16.input[0]):
+            rename[n.output[0]] = c16.input[0]
+    nodes = [n for n in nodes if not (n.op_type == "Cast" and n.output[0] in rename)]
+    for n in nodes:
+        for i, x in enumerate(n.input):
+            if x in rename:
+                n.input[i] = rename[x]
+    graph_outputs = {o.name for o in g.output}
+    while True:
+        used = {x for n in nodes for x in n.input} | graph_outputs
+        keep = [n for n in nodes if n.op_type != "Cast" or n.output[0] in used]
+        if len(keep) == len(nodes):
+            break
+        nodes = keep
+    del g.node[:]
+    g.node.extend(nodes)
+    live = {o for n in nodes for o in n.output}
+    vis = [v for v in g.value_info if v.name in live]
+    del g.value_info[:]
+    g.value_info.extend(vis)
+
+
+def embeddings_to_fp16(model: onnx.ModelProto) -> None:
+    """Store large float Gather tables as fp16 and cast the gathered rows back to fp32 (in place)."""
+    inits = {t.name: t for t in model.graph.initializer}
+    new_nodes = []
+    for node in model.graph.node:
+        new_nodes.append(node)
+        t = inits.get(node.input[0]) if node.op_type == "Gather" and node.input else None
+        if t is None or t.data_type != TensorProto.FLOAT or int(np.prod(t.dims)) < EMBED_FP16_MIN_ELEMS:
+            continue
+        arr = numpy_helper.to_array(t).astype(np.float16)
+        t.CopyFrom(numpy_helper.from_array(arr, t.name))
+        out16 = node.output[0] + "_fp16"
+        cast = helper.make_node("Cast", [out16], [node.output[0]], name=node.name + "_to_fp32", to=TensorProto.FLOAT)
+        node.output[0] = out16
+        new_nodes.append(cast)
+    del model.graph.node[:]
+    model.graph.node.extend(new_nodes)
+
+
+def quantize_weight(w: np.ndarray, bits: int, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Blockwise symmetric quantization of a MatMul weight w [K, N] in MatMulNBits layout: packed
+    [N, K/block, block*bits/8] uint8 and scales [N*K/block] (zero point implicit: 2^(bits-1)).
+
+    Uses the C++ kernels of the installed onnxruntime, the same ones its MatMulNBitsQuantizer calls (that
+    Python wrapper needs the extra `onnx_ir` package, which we do not install)."""
+    from onnxruntime.capi import _pybind_state as C
+
+    k, n = w.shape
+    k_blocks = (k + block_size - 1) // block_size
+    kpack = 8 // bits
+    w = np.ascontiguousarray(np.pad(w, ((0, k_blocks * block_size - k), (0, 0))), dtype=np.float32)
+    packed = np.zeros((n, k_blocks, (block_size + kpack - 1) // kpack), dtype=np.uint8)
+    zero_point = np.zeros((n, (k_blocks + kpack - 1) // kpack), dtype=np.uint8)
+    scales = np.zeros((n, k_blocks), dtype=np.float32)
+    quant = {8: C.quantize_matmul_8bits, 4: C.quantize_matmul_4bits}[bits]
+    quant(packed, w, scales, zero_point, block_size, n, k, True)
+    return packed, scales.reshape(-1)
+
+
+def to_nbits(path: Path, bits: int, block_size: int = INT_BLOCK_SIZE) -> onnx.ModelProto:
+    """Replace every MatMul with a 2-D constant weight by com.microsoft.MatMulNBits."""
+    model = onnx.load(str(path))
+    g = model.graph
+    skip = set(node_list(model, FLOAT_MATMULS_KEY))
+    inits = {t.name: t for t in g.initializer}
+    consumers: dict[str, int] = {}
+    for n in g.node:
+        for x in n.input:
+            consumers[x] = consumers.get(x, 0) + 1
+    nodes, drop = [], set()
+    for n in g.node:
+        t = inits.get(n.input[1]) if n.op_type == "MatMul" and n.name not in skip else None
+        if t is None or len(t.dims) != 2 or t.data_type != TensorProto.FLOAT or consumers[t.name] != 1:
+            nodes.append(n)
+            continue
+        w = numpy_helper.to_array(t)
+        packed, scales = quantize_weight(w, bits, block_size)
+        qname, sname = f"{t.name}_q{bits}", f"{t.name}_scales"
+        g.initializer.extend([numpy_helper.from_array(packed, qname), numpy_helper.from_array(scales, sname)])
+        drop.add(t.name)
+        nodes.append(helper.make_node("MatMulNBits", [n.input[0], qname, sname], list(n.output), name=n.name,
+                                      domain="com.microsoft", K=w.shape[0], N=w.shape[1], bits=bits,
+                                      block_size=block_size, accuracy_level=ACCURACY_LEVEL))
+    keep = [t for t in g.initializer if t.name not in drop]
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    del g.node[:]
+    g.node.extend(nodes)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    embeddings_to_fp16(model)
+    return model
+
+
+def quantize_graph(path: Path, mode: str) -> onnx.ModelProto:
+    if mode == "fp16":
+        return to_fp16(path)
+    if mode in ("int8", "int4"):
+        return to_nbits(path, 8 if mode == "int8" else 4)
+    raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
+
+
+def compare(fp32_path: Path, q_path: Path, graph: str, manifest: dict, seed: int = 0) -> tuple[float, float]:
+    """Max |q - fp32| and max |fp32| over every output of the sample feeds of `graph`."""
+    from .validate import sample_feeds, session
+
+    a, b = session(fp32_path), session(q_path)
+    err = ref = 0.0
+    for feeds in sample_feeds(graph, manifest, np.random.default_rng(seed)):
+        for x, y in zip(a.run(None, feeds), b.run(None, feeds)):
+            x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+            if x.size:
+                err = max(err, float(np.max(np.abs(x - y))))
+                ref = max(ref, float(np.max(np.abs(x))))
+    return err, ref
+
+
+def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool = True) -> list[GraphReport]:
+    """Write `dst` = `src` with every graph converted to `mode`; tokenizer and voices are copied."""
+    if mode not in MODES:
+        raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
+    src, dst = Path(src), Path(dst)
+    manifest = json.loads((src / "vibevoice.json").read_text())
+    if any(g["precision"] != "fp32" for g in manifest["graphs"].values()):
+        raise ValueError(f"{src} is not an fp32 model directory (graph precisions "
+                         f"{sorted({g['precision'] for g in manifest['graphs'].values()})})")
+    if dst.resolve() == src.resolve():
+        raise ValueError("--out must differ from --model")
+    dst.mkdir(parents=True, exist_ok=True)
+    reports = []
+    for name, g in manifest["graphs"].items():
+        t0 = time.time()
+        sp, dp = src / g["file"], dst / g["file"]
+        fp32_bytes = file_size([p for p in (sp, sp.with_name(sp.name + ".data")) if p.exists()])
+        model = quantize_graph(sp, mode)
+        files = save_model(model, dp)
+        del model
+        g["precision"] = "int8" if mode == "int4" else mode
+        rep = GraphReport(name, fp32_bytes, file_size(files))
+        if check:
+            rep.max_abs, rep.ref_max = compare(sp, dp, name, manifest)
+        log(rep.line(mode) + f"  [{time.time() - t0:.1f} s]")
+        reports.append(rep)
+    if mode == "int4":
+        manifest["quantization"] = {"weights": "int4", "block_size": INT_BLOCK_SIZE}
+    for f in ("tokenizer.json",):
+        shutil.copyfile(src / f, dst / f)
+    if (dst / "voices").exists():
+        shutil.rmtree(dst / "voices")
+    shutil.copytree(src / "voices", dst / "voices")
+    (dst / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return reports
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, type=Path, help="fp32 model directory (from `export`)")
+    p.add_argument("--out", required=True, type=Path, help="model directory to write")
+    p.add_argument("--mode", required=True, choices=MODES,
+                   help="fp16: half-precision graphs; int8: 8-bit weight-only MatMulNBits; int4: 4-bit")
+    p.add_argument("--no-check", action="store_true", help="skip the error measurement against fp32")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .cli import CliError
+
+    if not (args.model / "vibevoice.json").is_file():
+        raise CliError(f"not a model directory (no vibevoice.json): {args.model}")
+    t0 = time.time()
+    try:
+        quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check)
+    except ValueError as e:
+        raise CliError(str(e)) from None
+    print(f"wrote {args.out} ({args.mode}) in {time.time() - t0:.1f} s")
+    return 0
