@@ -1,0 +1,178 @@
+// vibevoice-onnx C++ API: streaming text-to-speech with VibeVoice-Realtime-0.5B on ONNX Runtime.
+//
+//   vv::Engine engine = vv::Engine::load({.model_dir = "model"});
+//   vv::SynthesisOptions opts;  opts.voice = "en-Emma_woman";
+//   vv::Audio audio = engine.synthesize("Hello world.", opts);          // whole utterance
+//
+//   vv::Stream s = engine.stream(opts);                                // incremental text (e.g. LLM tokens)
+//   s.push_text("Hel"); s.push_text("lo wor"); s.push_text("ld."); s.finish();
+//   while (auto ev = s.pull(); ev.kind != vv::StreamEvent::kEnd) { ... ev.chunk.samples ... }
+//
+// Errors are thrown as vv::Error with a kind (kUsage 2, kModel 3, kInput 4, kRuntime 5 — the CLI exit
+// codes) and a message naming the offending file, option or input.
+//
+// Threading: an Engine is immutable after load() and may be shared by several threads; synthesize() and
+// stream() may be called concurrently (each utterance has its own state). One Stream object must not be
+// used from several threads at once (push_text/finish/pull/cancel from one thread, or externally
+// synchronised). Stream callbacks run on the stream's internal worker thread.
+//
+// No ONNX Runtime types appear in this header.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"  // vv::Error, vv::ErrorKind  (TODO(lead): move to include/vibevoice/error.h)
+
+namespace vv {
+
+struct EngineOptions {
+  std::string model_dir;         // directory with vibevoice.json (docs/model-format.md)
+  int threads = 0;               // intra-op threads per graph; 0 = ONNX Runtime default (all cores)
+  std::string provider = "cpu";  // "cpu" | "cuda"; an unavailable provider is an error, never a fallback
+};
+
+struct VoiceDescription {
+  std::string name, language, gender;
+  int lm_len = 0, tts_len = 0;  // prompt lengths (text LM / TTS LM positions)
+};
+
+enum class SolverChoice { kModelDefault, kOde, kSde };
+
+enum class StopReason {
+  kEos,        // the model's end-of-speech classifier fired
+  kMaxFrames,  // SynthesisOptions::max_frames reached
+  kMaxLength,  // the TTS LM position limit (max_positions) reached
+  kCancelled,  // cancel() / abort callback
+};
+const char* to_string(StopReason reason);
+
+// Injected diffusion noise (tests/parity): [F, Z] = the initial x of each frame f, or [F, N, Z] where
+// [f, 0] is the initial x and [f, k] (k = 1..N-1) the SDE noise of solver step k-1. Needed for as many
+// frames as are generated (kInput otherwise).
+struct NoiseArray {
+  std::vector<float> values;
+  std::vector<int64_t> shape;
+};
+
+struct SynthesisOptions {
+  std::string voice;               // a name from Engine::voices() (required)
+  std::optional<int> steps;        // diffusion steps 1..50; default from the model manifest
+  std::optional<float> cfg_scale;  // classifier-free guidance >= 0; default from the manifest; 1 = off
+  uint64_t seed = 0;               // same seed -> same audio on every platform
+  SolverChoice solver = SolverChoice::kModelDefault;
+  int chunk_frames = 1;                // K: latent frames per decoder call / audio chunk (hop_length * K)
+  int64_t max_frames = 0;              // stop after this many frames; 0 = until EOS or the length limit
+  std::optional<NoiseArray> noise;     // replaces the seeded RNG
+  bool ignore_eos = false;             // benchmark mode: keep generating until max_frames / length limit
+  std::function<bool()> should_abort;  // polled between frames; true stops with kCancelled
+};
+
+// A piece of decoded audio, delivered as soon as its frames are decoded.
+struct AudioChunk {
+  std::vector<float> samples;  // hop_length * frame_count mono float samples (not clipped)
+  int sample_rate = 0;
+  int64_t first_frame = 0;  // frame index range [first_frame, first_frame + frame_count)
+  int64_t frame_count = 0;
+  // Alignment: byte span [text_begin, text_end) of the input text (as passed in, before preparation)
+  // covered by the text windows whose speech frames are in this chunk. Frames generated after the text
+  // is exhausted have an empty span at the end of the text.
+  size_t text_begin = 0, text_end = 0;
+};
+
+struct Audio {
+  std::vector<float> samples;
+  int sample_rate = 0;
+  std::vector<float> latents;  // frames * latent_dim raw diffusion outputs, frame after frame
+  int64_t frames = 0;
+  StopReason stop_reason = StopReason::kEos;
+};
+
+struct StreamEvent {
+  enum Kind {
+    kAudio,     // `chunk` holds new audio
+    kUnderrun,  // generation caught up with the text: it waits at a text-window boundary for push_text
+                // or finish(); `frame` is the number of frames generated so far
+    kEnd,       // generation is over (`stop_reason`); no further events
+  } kind = kEnd;
+  AudioChunk chunk;
+  int64_t frame = 0;
+  StopReason stop_reason = StopReason::kEos;
+};
+
+class Engine;
+
+// Incremental synthesis. Policy (exact): a text window (text_window tokens) is consumed only once its
+// tokens can no longer change whatever text follows, so the audio is identical to synthesize() on the
+// whole text, for any split of the text into push_text() calls (even inside a UTF-8 sequence). The speech
+// frames of the current window are generated while more text arrives; when text arrives slower than
+// speech, generation waits at the next window boundary and reports a kUnderrun event. Leading whitespace is
+// dropped as it arrives, typographic quotes are normalised per code point, and finish() applies the
+// model's strip + trailing newline rule to the whole text and flushes.
+class Stream {
+ public:
+  Stream(Stream&&) noexcept;
+  Stream& operator=(Stream&&) noexcept;
+  ~Stream();  // cancels and joins the worker
+
+  // Appends UTF-8 text (any split). Throws kInput for invalid UTF-8 or text beyond the length limit, and
+  // kUsage after finish()/cancel().
+  void push_text(std::string_view text);
+  // Marks the end of the text. Throws kInput if the whole text is empty after preparation.
+  void finish();
+  // Stops generation as soon as possible (the current model call completes); the stream ends with
+  // kCancelled.
+  void cancel();
+  // Next event, blocking until one is available. Only when no event callback was given. After kEnd, keeps
+  // returning kEnd. Rethrows an error raised by the generation (e.g. kRuntime, kInput for injected noise).
+  StreamEvent pull();
+  // Blocks until generation is over and returns the whole result (samples of all chunks, latents).
+  // Rethrows an error raised by the generation.
+  Audio wait();
+
+ private:
+  friend class Engine;
+  struct Impl;
+  explicit Stream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+class Engine {
+ public:
+  // Loads the model directory. kModel for a missing/invalid manifest, graph or voice list; kUsage/kRuntime
+  // for an unknown or unavailable execution provider.
+  static Engine load(const EngineOptions& options);
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  std::vector<VoiceDescription> voices() const;
+  int sample_rate() const;
+  int samples_per_frame() const;  // hop_length: samples decoded from one latent frame
+  int latent_dim() const;
+
+  // Whole utterance, generated in the calling thread. `on_chunk` (optional) receives every chunk as soon
+  // as it is decoded. Validation errors: kUsage for options (unknown voice — the message lists the
+  // available ones —, steps outside 1..50, cfg_scale < 0, chunk_frames < 1, max_frames < 0), kInput for the
+  // text (invalid UTF-8, empty after preparation, longer than the model's position limit).
+  Audio synthesize(std::string_view text, const SynthesisOptions& options,
+                   const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
+
+  // Starts a stream (options validated now). With `on_event`, events are delivered to it on the worker
+  // thread and pull() must not be used; without it, use pull(). The Stream keeps the loaded model alive.
+  Stream stream(const SynthesisOptions& options, std::function<void(const StreamEvent&)> on_event = {}) const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace vv

@@ -1,0 +1,162 @@
+#include <cmath>
+
+#include "engine/engine_impl.h"
+#include "generate/incremental_text.h"
+
+namespace vv {
+
+const char* to_string(StopReason reason) {
+  switch (reason) {
+    case StopReason::kEos:
+      return "eos";
+    case StopReason::kMaxFrames:
+      return "max_frames";
+    case StopReason::kMaxLength:
+      return "max_length";
+    case StopReason::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+std::shared_ptr<const VoicePreset> Engine::Impl::voice(const std::string& name) const {
+  std::lock_guard lock(voice_mutex_);
+  if (auto it = voice_cache_.find(name); it != voice_cache_.end()) return it->second;
+  for (const VoiceInfo& info : voice_list) {
+    if (info.name == name) {
+      auto preset = std::make_shared<const VoicePreset>(VoicePreset::load(manifest, info));
+      voice_cache_.emplace(name, preset);
+      return preset;
+    }
+  }
+  std::string names;
+  for (const VoiceInfo& info : voice_list) names += (names.empty() ? "" : ", ") + info.name;
+  fail(ErrorKind::kModel, (name.empty() ? std::string("no voice given") : "unknown voice '" + name + "'") +
+                              "; available voices: " + (names.empty() ? "(none)" : names));
+}
+
+ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
+  ResolvedSynthesis r;
+  GenerationSettings& s = r.settings;
+  s.steps = o.steps.value_or(manifest.default_steps);
+  if (s.steps < 1 || s.steps > 50)
+    fail(ErrorKind::kUsage, "steps must be in 1..50, got " + std::to_string(s.steps));
+  s.cfg_scale = o.cfg_scale.value_or(manifest.default_cfg_scale);
+  if (!std::isfinite(s.cfg_scale) || s.cfg_scale < 0) {
+    fail(ErrorKind::kUsage, "cfg_scale must be a finite number >= 0, got " + std::to_string(s.cfg_scale));
+  }
+  switch (o.solver) {
+    case SolverChoice::kOde:
+      s.solver = Solver::kOde;
+      break;
+    case SolverChoice::kSde:
+      s.solver = Solver::kSde;
+      break;
+    case SolverChoice::kModelDefault:
+      s.solver = manifest.default_solver == "sde" ? Solver::kSde : Solver::kOde;
+      break;
+  }
+  if (o.chunk_frames < 1)
+    fail(ErrorKind::kUsage, "chunk_frames must be >= 1, got " + std::to_string(o.chunk_frames));
+  s.chunk_frames = o.chunk_frames;
+  if (o.max_frames < 0)
+    fail(ErrorKind::kUsage, "max_frames must be >= 0, got " + std::to_string(o.max_frames));
+  s.max_frames = o.max_frames;
+  s.ignore_eos = o.ignore_eos;
+  r.voice = voice(o.voice);
+  if (o.noise) {
+    r.noise = std::make_unique<InjectedNoise>(o.noise->values, o.noise->shape, manifest.latent_dim, s.steps,
+                                              s.solver == Solver::kSde && s.steps > 1);
+  } else {
+    r.noise = std::make_unique<SeededNoise>(o.seed);
+  }
+  return r;
+}
+
+void Engine::Impl::check_length(const VoicePreset& v, size_t text_tokens) const {
+  if (static_cast<int64_t>(v.info.tts_len) + static_cast<int64_t>(text_tokens) > manifest.max_positions) {
+    fail(ErrorKind::kInput, "text too long: " + std::to_string(text_tokens) +
+                                " tokens + the voice prompt's " + std::to_string(v.info.tts_len) +
+                                " positions exceed the model limit of " +
+                                std::to_string(manifest.max_positions));
+  }
+}
+
+Engine::Engine(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+Engine::~Engine() = default;
+
+Engine Engine::load(const EngineOptions& options) {
+  if (options.threads < 0)
+    fail(ErrorKind::kUsage, "threads must be >= 0, got " + std::to_string(options.threads));
+  check_provider(options.provider);
+  auto impl = std::make_shared<Impl>();
+  impl->manifest = ModelManifest::load(options.model_dir);
+  impl->tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(impl->manifest.tokenizer_path));
+  impl->voice_list = load_voice_list(impl->manifest.voices_manifest_path);
+  impl->graphs =
+      std::make_unique<ModelGraphs>(impl->manifest, RuntimeOptions{options.threads, options.provider});
+  return Engine(std::move(impl));
+}
+
+std::vector<VoiceDescription> Engine::voices() const {
+  std::vector<VoiceDescription> out;
+  for (const VoiceInfo& v : impl_->voice_list)
+    out.push_back({v.name, v.language, v.gender, v.lm_len, v.tts_len});
+  return out;
+}
+
+int Engine::sample_rate() const {
+  return impl_->manifest.sample_rate;
+}
+int Engine::samples_per_frame() const {
+  return impl_->manifest.hop_length;
+}
+int Engine::latent_dim() const {
+  return impl_->manifest.latent_dim;
+}
+
+namespace {
+
+class CollectingObserver final : public GenerationObserver {
+ public:
+  CollectingObserver(Audio& audio, const std::function<void(const AudioChunk&)>& on_chunk,
+                     const std::function<bool()>& should_abort)
+      : audio_(audio), on_chunk_(on_chunk), should_abort_(should_abort) {}
+  void on_chunk(AudioChunk&& chunk) override {
+    audio_.samples.insert(audio_.samples.end(), chunk.samples.begin(), chunk.samples.end());
+    if (on_chunk_) on_chunk_(chunk);
+  }
+  bool should_stop() override { return should_abort_ && should_abort_(); }
+
+ private:
+  Audio& audio_;
+  const std::function<void(const AudioChunk&)>& on_chunk_;
+  const std::function<bool()>& should_abort_;
+};
+
+}  // namespace
+
+Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
+                         const std::function<void(const AudioChunk&)>& on_chunk) const {
+  ResolvedSynthesis r = impl_->resolve(options);
+  size_t text_end = 0;
+  const std::vector<Token> tokens = prepare_and_tokenize(*impl_->tokenizer, text, &text_end);
+  impl_->check_length(*r.voice, tokens.size());
+  TextWindowQueue queue(impl_->manifest.text_window);
+  queue.append(tokens);
+  queue.finish(text_end);
+
+  Audio audio;
+  audio.sample_rate = impl_->manifest.sample_rate;
+  CollectingObserver observer(audio, on_chunk, options.should_abort);
+  GenerationResult result =
+      generate_speech(impl_->manifest, *impl_->graphs, *r.voice, r.settings, queue, *r.noise, observer);
+  audio.latents = std::move(result.latents);
+  audio.frames = result.frames;
+  audio.stop_reason = result.stop_reason;
+  return audio;
+}
+
+}  // namespace vv

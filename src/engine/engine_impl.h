@@ -1,0 +1,46 @@
+// Internal state of vv::Engine shared by engine.cpp (load, synthesize) and stream.cpp (Stream): the
+// manifest, the loaded graphs, the tokenizer, the voice list with a cache of loaded voice prompts, and the
+// validation of SynthesisOptions into generation settings.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "generate/generator.h"
+#include "generate/noise_source.h"
+#include "model/manifest.h"
+#include "model/voice.h"
+#include "runtime/model_graphs.h"
+#include "text/tokenizer.h"
+#include "vibevoice/vibevoice.hpp"
+
+namespace vv {
+
+// A validated SynthesisOptions.
+struct ResolvedSynthesis {
+  GenerationSettings settings;
+  std::shared_ptr<const VoicePreset> voice;
+  std::unique_ptr<NoiseSource> noise;
+};
+
+struct Engine::Impl {
+  ModelManifest manifest;
+  std::unique_ptr<ModelGraphs> graphs;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::vector<VoiceInfo> voice_list;
+
+  // kModel (unknown voice, listing the available ones), kUsage (option values), kInput (noise shape).
+  ResolvedSynthesis resolve(const SynthesisOptions& options) const;
+  // kInput when the voice prompt plus `text_tokens` exceed max_positions.
+  void check_length(const VoicePreset& voice, size_t text_tokens) const;
+
+ private:
+  std::shared_ptr<const VoicePreset> voice(const std::string& name) const;
+  mutable std::mutex voice_mutex_;
+  mutable std::map<std::string, std::shared_ptr<const VoicePreset>> voice_cache_;
+};
+
+}  // namespace vv

@@ -1,0 +1,43 @@
+#include "runtime/ort_env.h"
+
+#include "core/error.h"
+
+namespace vv::ort {
+
+Ort::Env& env() {
+  static Ort::Env instance(ORT_LOGGING_LEVEL_WARNING, "vibevoice");
+  return instance;
+}
+
+Ort::Value view(const Tensor& t) {
+  static const Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  const auto& shape = t.shape();
+  if (t.dtype() == DType::kF32) {
+    return Ort::Value::CreateTensor<float>(cpu, static_cast<float*>(t.raw()), t.size(), shape.data(),
+                                           shape.size());
+  }
+  return Ort::Value::CreateTensor<int64_t>(cpu, static_cast<int64_t*>(t.raw()), t.size(), shape.data(),
+                                           shape.size());
+}
+
+Tensor adopt(Ort::Value&& value, const std::string& what) {
+  if (!value.IsTensor()) fail(ErrorKind::kModel, what + " is not a tensor");
+  auto info = value.GetTensorTypeAndShapeInfo();
+  DType dtype;
+  switch (info.GetElementType()) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      dtype = DType::kF32;
+      break;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      dtype = DType::kI64;
+      break;
+    default:
+      fail(ErrorKind::kModel, what + " has an unsupported element type (expected float32 or int64)");
+  }
+  std::vector<int64_t> shape = info.GetShape();
+  auto owner = std::make_shared<Ort::Value>(std::move(value));
+  void* data = owner->GetTensorMutableRawData();
+  return Tensor::adopt(dtype, std::move(shape), data, std::move(owner));
+}
+
+}  // namespace vv::ort

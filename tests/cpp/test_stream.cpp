@@ -1,0 +1,209 @@
+// Stream tests on the tiny random model (env VV_TEST_MODEL_DIR): incremental text split anywhere (inside
+// words, inside UTF-8 sequences, whitespace at the seams) gives exactly the audio of synthesize() on the
+// whole text; pull-style events with underruns; cancel; errors.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "vibevoice/vibevoice.hpp"
+
+namespace {
+
+std::string model_dir() {
+  const char* dir = std::getenv("VV_TEST_MODEL_DIR");
+  return dir ? dir : "";
+}
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+const vv::Engine& engine() {
+  static const vv::Engine instance = vv::Engine::load({model_dir(), 1, "cpu"});
+  return instance;
+}
+
+#define REQUIRE_MODEL()                                                                     \
+  if (model_dir().empty()) {                                                                \
+    if (in_ci()) FAIL() << "VV_TEST_MODEL_DIR is not set (scripts/make_test_model.sh)";     \
+    GTEST_SKIP() << "set VV_TEST_MODEL_DIR to the tiny model (scripts/make_test_model.sh)"; \
+  }
+
+// Enough text for several windows; multi-byte characters, typographic quotes, inner newline, digits.
+const std::string kText =
+    "  \u201cStreaming\u201d text, caf\u00e9 na\u00efve \u2014 it\u2019s 42 items.\nSecond line: \U0001F600 "
+    "ok, "
+    "done.  \n";
+constexpr int64_t kFrames = 48;  // covers every text window of kText
+
+vv::SynthesisOptions options() {
+  vv::SynthesisOptions o;
+  o.voice = "synthetic";
+  o.seed = 5;
+  o.max_frames = kFrames;
+  o.ignore_eos = true;
+  o.chunk_frames = 2;
+  return o;
+}
+
+const vv::Audio& whole() {
+  static const vv::Audio audio = engine().synthesize(kText, options());
+  return audio;
+}
+
+vv::Audio stream_in_pieces(const std::vector<size_t>& cuts) {
+  vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+  size_t prev = 0;
+  for (size_t cut : cuts) {
+    s.push_text(std::string_view(kText).substr(prev, cut - prev));
+    prev = cut;
+  }
+  s.push_text(std::string_view(kText).substr(prev));
+  s.finish();
+  return s.wait();
+}
+
+}  // namespace
+
+TEST(Stream, ByteByByteEqualsWholeText) {
+  REQUIRE_MODEL();
+  std::vector<size_t> cuts;
+  for (size_t i = 1; i < kText.size(); ++i) cuts.push_back(i);
+  const vv::Audio a = stream_in_pieces(cuts);
+  ASSERT_EQ(a.frames, kFrames);
+  EXPECT_EQ(a.latents, whole().latents);
+  EXPECT_EQ(a.samples, whole().samples);
+}
+
+TEST(Stream, RandomSplitsEqualWholeText) {
+  REQUIRE_MODEL();
+  std::mt19937 gen(1234);
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<size_t> cuts;
+    std::uniform_int_distribution<size_t> step(1, 9);
+    for (size_t c = step(gen); c < kText.size(); c += step(gen)) cuts.push_back(c);
+    const vv::Audio a = stream_in_pieces(cuts);
+    EXPECT_EQ(a.latents, whole().latents) << "trial " << trial;
+    EXPECT_EQ(a.samples, whole().samples) << "trial " << trial;
+  }
+}
+
+TEST(Stream, PullReportsUnderrunAndResumesExactly) {
+  REQUIRE_MODEL();
+  vv::Stream s = engine().stream(options());
+  s.push_text(std::string_view(kText).substr(0, 20));  // a few tokens: at most one window is final
+  std::vector<float> samples;
+  int64_t next_frame = 0;
+  bool underrun = false;
+  for (;;) {  // drain until generation waits for text
+    vv::StreamEvent ev = s.pull();
+    ASSERT_NE(ev.kind, vv::StreamEvent::kEnd);
+    if (ev.kind == vv::StreamEvent::kUnderrun) {
+      underrun = true;
+      EXPECT_EQ(ev.frame, next_frame);  // all frames generated so far were delivered before waiting
+      break;
+    }
+    EXPECT_EQ(ev.chunk.first_frame, next_frame);
+    next_frame += ev.chunk.frame_count;
+    samples.insert(samples.end(), ev.chunk.samples.begin(), ev.chunk.samples.end());
+  }
+  EXPECT_TRUE(underrun);
+  s.push_text(std::string_view(kText).substr(20));
+  s.finish();
+  for (;;) {
+    vv::StreamEvent ev = s.pull();
+    if (ev.kind == vv::StreamEvent::kEnd) {
+      EXPECT_EQ(ev.stop_reason, vv::StopReason::kMaxFrames);
+      break;
+    }
+    if (ev.kind != vv::StreamEvent::kAudio) continue;
+    EXPECT_EQ(ev.chunk.first_frame, next_frame);
+    next_frame += ev.chunk.frame_count;
+    samples.insert(samples.end(), ev.chunk.samples.begin(), ev.chunk.samples.end());
+  }
+  EXPECT_EQ(next_frame, kFrames);
+  EXPECT_EQ(samples, whole().samples);
+  EXPECT_EQ(s.pull().kind, vv::StreamEvent::kEnd);  // stays at the end
+}
+
+TEST(Stream, CancelStopsEarly) {
+  REQUIRE_MODEL();
+  auto o = options();
+  o.max_frames = 0;  // would run to the length limit
+  std::atomic<int> chunks{0};
+  vv::Stream s = engine().stream(o, [&](const vv::StreamEvent& ev) {
+    if (ev.kind == vv::StreamEvent::kAudio) ++chunks;
+  });
+  s.push_text(kText);
+  s.finish();
+  while (chunks.load() < 2) std::this_thread::yield();
+  s.cancel();
+  const vv::Audio a = s.wait();
+  EXPECT_EQ(a.stop_reason, vv::StopReason::kCancelled);
+  EXPECT_LT(a.frames, 40);
+  EXPECT_THROW(s.push_text("more"), vv::Error);
+}
+
+TEST(Stream, CancelWhileWaitingForText) {
+  REQUIRE_MODEL();
+  vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+  s.push_text("Hello");
+  s.cancel();
+  EXPECT_EQ(s.wait().stop_reason, vv::StopReason::kCancelled);
+}
+
+TEST(Stream, Errors) {
+  REQUIRE_MODEL();
+  {
+    vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+    try {
+      s.push_text("ok \xff");
+      FAIL();
+    } catch (const vv::Error& e) {
+      EXPECT_EQ(e.kind(), vv::ErrorKind::kInput);
+    }
+    s.push_text("still usable");  // the bad piece was rejected, the stream goes on
+    s.finish();
+    EXPECT_EQ(s.wait().frames, kFrames);
+  }
+  {
+    vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+    s.push_text(" \n ");
+    try {
+      s.finish();
+      FAIL();
+    } catch (const vv::Error& e) {
+      EXPECT_EQ(e.kind(), vv::ErrorKind::kInput);
+    }
+    EXPECT_EQ(s.wait().stop_reason, vv::StopReason::kCancelled);
+  }
+  {
+    vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+    s.push_text("cut \xe2\x80");  // incomplete sequence at the end is fine until finish()
+    EXPECT_THROW(s.finish(), vv::Error);
+  }
+  auto o = options();
+  o.voice = "nobody";
+  EXPECT_THROW(engine().stream(o), vv::Error);
+}
+
+TEST(Stream, MaxFramesEndsWithoutWaitingForMoreText) {
+  REQUIRE_MODEL();
+  auto o = options();
+  o.max_frames = 6;  // exactly one speech window
+  vv::Stream s = engine().stream(o);
+  s.push_text(kText);  // not finished: more text could come
+  for (;;) {
+    const vv::StreamEvent ev = s.pull();
+    if (ev.kind == vv::StreamEvent::kEnd) {
+      EXPECT_EQ(ev.stop_reason, vv::StopReason::kMaxFrames);
+      EXPECT_EQ(ev.frame, 6);
+      break;
+    }
+  }
+}
