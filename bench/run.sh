@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: vibevoice-onnx (fp32, int8, fp16) vs the PyTorch reference, in one run.
+#
+#   bench/run.sh                 # everything: setup, release build, full-size random model, all runs
+#
+# Environment knobs (defaults in brackets):
+#   FRAMES [150]       frames generated per run (150 = 20 s of audio), EOS ignored
+#   REF_FRAMES [FRAMES] frames for the PyTorch reference (it is ~10-40x slower; lower it on slow machines)
+#   THREADS [nproc]    intra-op threads for the engine and torch
+#   PRECISIONS ["fp32 int8 fp16"]
+#   LEVERS [1]         also measure the cheap levers (threads=1, --chunk 2/4) on int8
+#   SKIP_SETUP [0]     skip scripts/setup.sh
+#   SKIP_REF [0]       skip the PyTorch reference
+#   BUILD_DIR [build/release]  ART [build/artifacts/full]  WORK [build/bench/run]
+# Output: a table on stdout, bench/results/latest.json and bench/results/<date>-<cpu-short>.json.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+log() { echo "[bench] $*" >&2; }
+
+FRAMES=${FRAMES:-150}
+REF_FRAMES=${REF_FRAMES:-$FRAMES}
+THREADS=${THREADS:-$(nproc)}
+PRECISIONS=${PRECISIONS:-"fp32 int8 fp16"}
+LEVERS=${LEVERS:-1}
+BUILD_DIR=${BUILD_DIR:-build/release}
+ART=${ART:-build/artifacts/full}
+WORK=${WORK:-build/bench/run}
+SHARED=${SHARED:-$ROOT/../shared/data}
+TEXT=$SHARED/text/1p_vibevoice.txt
+VOICE=en-Emma_woman
+STEPS=5
+CFG=1.5
+SEED=0
+PY=build/venv/bin/python
+VVO=build/venv/bin/vibevoice-onnx
+
+# ---- 1. setup + release build ------------------------------------------------------------------------
+[ "${SKIP_SETUP:-0}" = 1 ] || scripts/setup.sh
+log "release build in $BUILD_DIR"
+cmake --preset release -B "$BUILD_DIR" >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target vv_bench >/dev/null
+BENCH=$BUILD_DIR/bench/vv_bench
+
+# ---- 2. full-size random model (cached) --------------------------------------------------------------
+complete() { [ -f "$1/vibevoice.json" ] && [ -d "$1/voices/$VOICE" ]; }
+if ! [ -f "$ART/checkpoint/model.safetensors" ]; then
+  log "creating the full-size random checkpoint (~2 min)"
+  rm -rf "$ART/checkpoint"
+  "$VVO" random-checkpoint --preset full --config "$SHARED/config/VibeVoice-Realtime-0.5B/config.json" \
+    --dtype bf16 --seed 0 --out "$ART/checkpoint"
+fi
+if ! complete "$ART/model"; then
+  log "exporting fp32 graphs (~3.5 min)"
+  rm -rf "$ART/model"
+  "$VVO" export --checkpoint "$ART/checkpoint" --out "$ART/model" --tokenizer "$SHARED/tokenizer/tokenizer.json" \
+    --voices "$ART/checkpoint/voices/synthetic.pt" "$SHARED/voices"
+fi
+for q in int8 fp16; do
+  case " $PRECISIONS " in *" $q "*) ;; *) continue ;; esac
+  if ! complete "$ART/model-$q"; then
+    log "quantizing to $q (~2 min)"
+    rm -rf "$ART/model-$q"
+    "$VVO" quantize --model "$ART/model" --out "$ART/model-$q" --mode "$q"
+  fi
+done
+model_dir() { if [ "$1" = fp32 ]; then echo "$ART/model"; else echo "$ART/model-$1"; fi; }
+
+# ---- 3. runs -----------------------------------------------------------------------------------------
+rm -rf "$WORK"
+mkdir -p "$WORK"
+NOISE=$WORK/noise.npy
+"$PY" -c "import numpy as np; np.save('$NOISE', np.random.default_rng(1234).standard_normal(($FRAMES, 64)).astype(np.float32))"
+load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD0=$(load_avg)
+
+for prec in $PRECISIONS; do
+  M=$(model_dir "$prec")
+  log "$prec: per-stage timings"
+  "$BENCH" stages --model "$M" --voice "$VOICE" --steps $STEPS --cfg $CFG --threads "$THREADS" --frames "$FRAMES" \
+    --json "$WORK/stages-$prec.json" >/dev/null
+  log "$prec: end to end, $FRAMES frames"
+  "$BENCH" e2e --model "$M" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG \
+    --seed $SEED --threads "$THREADS" --noise "$NOISE" --out-audio "$WORK/audio-$prec.npy" --json "$WORK/e2e-$prec.json"
+done
+
+if [ "$LEVERS" = 1 ]; then
+  for prec in int8 fp32; do
+    case " $PRECISIONS " in *" $prec "*) ;; *) continue ;; esac
+    M=$(model_dir "$prec")
+    common=(--model "$M" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG
+            --seed $SEED --noise "$NOISE")
+    log "lever: $prec threads=1"
+    "$BENCH" e2e "${common[@]}" --threads 1 --json "$WORK/lever-$prec-threads1.json"
+    if [ "$prec" = int8 ]; then
+      for k in 2 4; do
+        log "lever: $prec chunk=$k"
+        "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk $k --json "$WORK/lever-$prec-chunk$k.json"
+      done
+    fi
+  done
+fi
+
+if [ "${SKIP_REF:-0}" != 1 ]; then
+  log "PyTorch reference: $REF_FRAMES frames, $THREADS threads (slow)"
+  "$PY" bench/ref_bench.py --checkpoint "$ART/checkpoint" --voice "$SHARED/voices/$VOICE.pt" \
+    --tokenizer "$SHARED/tokenizer/tokenizer.json" --text-file "$TEXT" --frames "$REF_FRAMES" --steps $STEPS \
+    --cfg $CFG --noise "$NOISE" --threads "$THREADS" --out-audio "$WORK/ref-audio.npy" --json "$WORK/ref.json"
+fi
+LOAD1=$(load_avg)
+
+# ---- 4. results --------------------------------------------------------------------------------------
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+CORES=$(nproc)
+DATE=$(date +%Y-%m-%d)
+"$PY" - "$WORK/meta.json" <<EOF
+import json, sys
+json.dump({"cpu": "$CPU", "cores": $CORES, "threads": $THREADS, "date": "$DATE", "ref_frames": $REF_FRAMES,
+           "load_avg": {"start": "$LOAD0".split(), "end": "$LOAD1".split()}}, open(sys.argv[1], "w"))
+EOF
+"$PY" bench/compare.py --work "$WORK" --frames "$FRAMES" --out bench/results/latest.json
+SHORT=$(echo "$CPU" | tr 'A-Z' 'a-z' | sed 's/(r)//g; s/(tm)//g; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//' | cut -c1-24)
+cp bench/results/latest.json "bench/results/$DATE-$SHORT.json"
+log "wrote bench/results/latest.json and bench/results/$DATE-$SHORT.json"
