@@ -65,21 +65,36 @@ Args parse(int argc, char** argv) {
     std::string k = argv[i];
     if (i + 1 >= argc) throw std::runtime_error("missing value for " + k);
     std::string v = argv[++i];
-    if (k == "--model") a.model = v;
-    else if (k == "--voice") a.voice = v;
-    else if (k == "--text-file") a.text_file = v;
-    else if (k == "--noise") a.noise = v;
-    else if (k == "--out-audio") a.out_audio = v;
-    else if (k == "--json") a.json = v;
-    else if (k == "--frames") a.frames = std::stoi(v);
-    else if (k == "--steps") a.steps = std::stoi(v);
-    else if (k == "--threads") a.threads = std::stoi(v);
-    else if (k == "--chunk") a.chunk = std::stoi(v);
-    else if (k == "--reps") a.reps = std::stoi(v);
-    else if (k == "--windows") a.windows = std::stoi(v);
-    else if (k == "--cfg") a.cfg = std::stof(v);
-    else if (k == "--seed") a.seed = std::stoull(v);
-    else throw std::runtime_error("unknown option " + k);
+    if (k == "--model")
+      a.model = v;
+    else if (k == "--voice")
+      a.voice = v;
+    else if (k == "--text-file")
+      a.text_file = v;
+    else if (k == "--noise")
+      a.noise = v;
+    else if (k == "--out-audio")
+      a.out_audio = v;
+    else if (k == "--json")
+      a.json = v;
+    else if (k == "--frames")
+      a.frames = std::stoi(v);
+    else if (k == "--steps")
+      a.steps = std::stoi(v);
+    else if (k == "--threads")
+      a.threads = std::stoi(v);
+    else if (k == "--chunk")
+      a.chunk = std::stoi(v);
+    else if (k == "--reps")
+      a.reps = std::stoi(v);
+    else if (k == "--windows")
+      a.windows = std::stoi(v);
+    else if (k == "--cfg")
+      a.cfg = std::stof(v);
+    else if (k == "--seed")
+      a.seed = std::stoull(v);
+    else
+      throw std::runtime_error("unknown option " + k);
   }
   if (a.model.empty() || a.voice.empty()) throw std::runtime_error("--model and --voice are required");
   return a;
@@ -169,7 +184,8 @@ int run_stages(const Args& a) {
   const vv::ModelGraphs g(m, ro);
   const double load_s = ms_since(t_load) / 1000.0;
   const auto voices = vv::load_voice_list(m.voices_manifest_path);
-  auto it = std::find_if(voices.begin(), voices.end(), [&](const vv::VoiceInfo& v) { return v.name == a.voice; });
+  auto it =
+      std::find_if(voices.begin(), voices.end(), [&](const vv::VoiceInfo& v) { return v.name == a.voice; });
   if (it == voices.end()) throw std::runtime_error("unknown voice " + a.voice);
   const vv::VoicePreset voice = vv::VoicePreset::load(m, *it);
   const int64_t kvh = m.num_key_value_heads, d = m.head_dim, H = m.hidden_size, Z = m.latent_dim;
@@ -184,7 +200,8 @@ int run_stages(const Args& a) {
   call["text_lm"] = time_ms(a.reps, [&] { (void)g.text_lm.run(ids, lm); });
   call["tts_lm_text"] = time_ms(a.reps, [&] { (void)g.tts_lm.run(hid5, vv::InputType::kText, pos); });
   // speech steps at the mid-utterance length (prompt + frames/2 positions)
-  while (pos.length() < voice.info.tts_len + a.frames / 2) (void)g.tts_lm.run(hid1, vv::InputType::kSpeech, pos);
+  while (pos.length() < voice.info.tts_len + a.frames / 2)
+    (void)g.tts_lm.run(hid1, vv::InputType::kSpeech, pos);
   call["tts_lm_speech"] = time_ms(a.reps, [&] { (void)g.tts_lm.run(hid1, vv::InputType::kSpeech, pos); });
   const std::vector<float> noisy(static_cast<size_t>(2 * Z), 0.1f), t{999.0f, 999.0f},
       cond(static_cast<size_t>(2 * H), 0.01f);

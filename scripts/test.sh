@@ -21,6 +21,7 @@ fi
 
 echo "== test artifacts (tiny random model)"
 scripts/make_test_model.sh
+"$PY" tests/tools/make_smoke_onnx.py "$ROOT/build/artifacts"
 
 echo "== C++ tests"
 export VV_TEST_MODEL_DIR="$ROOT/build/artifacts/tiny/model"

@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.h"  // vv::Error, vv::ErrorKind  (TODO(lead): move to include/vibevoice/error.h)
+#include "vibevoice/error.hpp"  // vv::Error, vv::ErrorKind
 
 namespace vv {
 

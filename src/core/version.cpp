@@ -1,5 +1,7 @@
 #include "core/version.h"
 
 namespace vv {
-const char* version_string() { return "0.1.0"; }
+const char* version_string() {
+  return "0.1.0";
+}
 }  // namespace vv
