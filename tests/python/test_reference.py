@@ -366,7 +366,10 @@ def test_invalid_inputs(base_args, tmp_path, tiny_checkpoint, capsys):
     fails([*base_args, "--text", TEXT, "--ignore-eos"], 2, "--max-frames")
     fails([*base_args, "--text", TEXT, "--steps", "0"], 2, "--steps")
     np.save(tmp_path / "short.npy", np.zeros((3, 64), np.float32))
-    fails([*base_args, "--text", TEXT, "--noise", tmp_path / "short.npy"], 4, "has 3 frames")
+    # --ignore-eos: the run needs 10 frames whatever the random EOS head decides
+    long_run = ["--ignore-eos", "--max-frames", "10"]
+    fails([*base_args, "--text", TEXT, *long_run, "--noise", tmp_path / "short.npy"], 4, "has 3 frames")
     np.save(tmp_path / "bad.npy", np.zeros((3, 63), np.float32))
     fails([*base_args, "--text", TEXT, "--noise", tmp_path / "bad.npy"], 4, "shape")
-    fails([*base_args, "--text", TEXT, "--solver", "sde", "--noise", tmp_path / "short.npy"], 4, "SDE")
+    fails([*base_args, "--text", TEXT, *long_run, "--solver", "sde", "--noise", tmp_path / "short.npy"], 4,
+          "SDE")
