@@ -9,30 +9,13 @@
 
 #include "model/manifest.h"
 #include "runtime/acoustic_decoder.h"
+#include "tiny_model.h"
 #include "vibevoice/vibevoice.hpp"
 
 namespace {
 
-std::string model_dir() {
-  const char* dir = std::getenv("VV_TEST_MODEL_DIR");
-  return dir ? dir : "";
-}
-
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
-const vv::Engine& engine() {
-  static const vv::Engine instance = vv::Engine::load({model_dir(), 1, "cpu"});
-  return instance;
-}
-
-#define REQUIRE_MODEL()                                                                     \
-  if (model_dir().empty()) {                                                                \
-    if (in_ci()) FAIL() << "VV_TEST_MODEL_DIR is not set (scripts/make_test_model.sh)";     \
-    GTEST_SKIP() << "set VV_TEST_MODEL_DIR to the tiny model (scripts/make_test_model.sh)"; \
-  }
+using vv_test::engine;
+using vv_test::model_dir;
 
 const char* kText = "Hello there, this is a test of the engine. It has “quotes”, naïve words and more text.";
 

@@ -1,0 +1,36 @@
+// The tiny random model shared by the model-backed tests (env VV_TEST_MODEL_DIR, set by scripts/test.sh
+// from scripts/make_test_model.sh). Locally a missing model skips the test; under CI=true it fails.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "vibevoice/vibevoice.hpp"
+
+namespace vv_test {
+
+inline std::string model_dir() {
+  const char* dir = std::getenv("VV_TEST_MODEL_DIR");
+  return dir ? dir : "";
+}
+
+inline bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+// One engine for the whole test binary (loading is the slow part).
+inline const vv::Engine& engine() {
+  static const vv::Engine instance = vv::Engine::load({model_dir(), 1, "cpu"});
+  return instance;
+}
+
+}  // namespace vv_test
+
+#define REQUIRE_MODEL()                                                                          \
+  if (vv_test::model_dir().empty()) {                                                            \
+    if (vv_test::in_ci()) FAIL() << "VV_TEST_MODEL_DIR is not set (scripts/make_test_model.sh)"; \
+    GTEST_SKIP() << "set VV_TEST_MODEL_DIR to the tiny model (scripts/make_test_model.sh)";      \
+  }
