@@ -6,16 +6,11 @@ namespace vv {
 
 TextLm::TextLm(const ModelManifest& manifest, const RuntimeOptions& options)
     : session_(std::make_unique<Session>(manifest.graph_path("text_lm").string(), options)),
-      layers_(manifest.text_layers) {
+      kv_(manifest.text_layers) {
   std::vector<std::string> inputs = {"input_ids", "position_ids"};
+  inputs.insert(inputs.end(), kv_.past_names().begin(), kv_.past_names().end());
   output_names_ = {"hidden"};
-  for (int l = 0; l < layers_; ++l) {
-    for (const char* kind : {"key", "value"}) {
-      past_names_.push_back("past_" + std::string(kind) + "_" + std::to_string(l));
-      output_names_.push_back("present_" + std::string(kind) + "_" + std::to_string(l));
-    }
-  }
-  inputs.insert(inputs.end(), past_names_.begin(), past_names_.end());
+  output_names_.insert(output_names_.end(), kv_.present_names().begin(), kv_.present_names().end());
   session_->require_io(inputs, output_names_);
 }
 
@@ -29,15 +24,9 @@ Tensor TextLm::run(std::span<const int32_t> ids, KvCache& cache) const {
   const Tensor position_ids = Tensor::from_ints(std::move(positions), {1, t});
 
   std::vector<NamedTensor> inputs = {{"input_ids", &input_ids}, {"position_ids", &position_ids}};
-  for (int l = 0; l < layers_; ++l) {
-    inputs.push_back({past_names_[2 * l].c_str(), &cache.keys[l]});
-    inputs.push_back({past_names_[2 * l + 1].c_str(), &cache.values[l]});
-  }
+  kv_.bind(cache, inputs);
   auto out = session_->run(inputs, output_names_);
-  for (int l = 0; l < layers_; ++l) {
-    cache.keys[l] = std::move(out[1 + 2 * l]);
-    cache.values[l] = std::move(out[2 + 2 * l]);
-  }
+  kv_.update(out, 1, cache);
   return std::move(out[0]);
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/manifest.h"
+#include "runtime/kv_bindings.h"
 #include "runtime/kv_cache.h"
 #include "runtime/session.h"
 
@@ -22,8 +23,8 @@ class TextLm {
 
  private:
   std::unique_ptr<Session> session_;
-  int layers_;
-  std::vector<std::string> past_names_, output_names_;  // past: k0, v0, k1, ...; outputs: hidden, present...
+  KvBindings kv_;
+  std::vector<std::string> output_names_;  // hidden, then the present cache
 };
 
 }  // namespace vv

@@ -6,17 +6,12 @@ namespace vv {
 
 TtsLm::TtsLm(const ModelManifest& manifest, const RuntimeOptions& options)
     : session_(std::make_unique<Session>(manifest.graph_path("tts_lm").string(), options)),
-      layers_(manifest.tts_layers),
+      kv_(manifest.tts_layers),
       hidden_(manifest.hidden_size) {
   std::vector<std::string> inputs = {"inputs_embeds", "type_id", "position_ids", "attention_mask"};
+  inputs.insert(inputs.end(), kv_.past_names().begin(), kv_.past_names().end());
   output_names_ = {"last_hidden", "eos_logit"};
-  for (int l = 0; l < layers_; ++l) {
-    for (const char* kind : {"key", "value"}) {
-      past_names_.push_back("past_" + std::string(kind) + "_" + std::to_string(l));
-      output_names_.push_back("present_" + std::string(kind) + "_" + std::to_string(l));
-    }
-  }
-  inputs.insert(inputs.end(), past_names_.begin(), past_names_.end());
+  output_names_.insert(output_names_.end(), kv_.present_names().begin(), kv_.present_names().end());
   session_->require_io(inputs, output_names_);
 }
 
@@ -61,15 +56,9 @@ std::vector<TtsLmOutput> TtsLm::run_batch(std::span<const float> embeds, std::sp
                                      {"type_id", &type_id},
                                      {"position_ids", &positions},
                                      {"attention_mask", &mask}};
-  for (int l = 0; l < layers_; ++l) {
-    inputs.push_back({past_names_[2 * l].c_str(), &cache.keys[l]});
-    inputs.push_back({past_names_[2 * l + 1].c_str(), &cache.values[l]});
-  }
+  kv_.bind(cache, inputs);
   auto out = session_->run(inputs, output_names_);
-  for (int l = 0; l < layers_; ++l) {
-    cache.keys[l] = std::move(out[2 + 2 * l]);
-    cache.values[l] = std::move(out[3 + 2 * l]);
-  }
+  kv_.update(out, 2, cache);
   const auto hidden = out[0].floats();
   const auto eos = out[1].floats();
   if (hidden.size() != static_cast<size_t>(b * hidden_) || eos.size() != static_cast<size_t>(b)) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/manifest.h"
+#include "runtime/kv_bindings.h"
 #include "runtime/kv_cache.h"
 #include "runtime/session.h"
 
@@ -38,9 +39,9 @@ class TtsLm {
 
  private:
   std::unique_ptr<Session> session_;
-  int layers_;
+  KvBindings kv_;
   int64_t hidden_;
-  std::vector<std::string> past_names_, output_names_;
+  std::vector<std::string> output_names_;  // last_hidden, eos_logit, then the present cache
 };
 
 }  // namespace vv
