@@ -104,11 +104,16 @@ def check_text_lm(sess, model, cfg: ModelConfig, g: torch.Generator) -> _Acc:
                 hidden, present = model.text_lm(ids, pos, past if p else None)
             got = dict(zip(names, outs))
             acc.add(got["hidden"], hidden)
-            for l, (k, v) in enumerate(present):
-                acc.add(got[f"present_key_{l}"], k)
-                acc.add(got[f"present_value_{l}"], v)
+            _add_present(acc, got, present)
             acc.cases += 1
     return acc
+
+
+def _add_present(acc: _Acc, got: dict[str, np.ndarray], present) -> None:
+    """Compares a graph's present_key_{l} / present_value_{l} outputs with the PyTorch caches."""
+    for l, (k, v) in enumerate(present):
+        acc.add(got[f"present_key_{l}"], k)
+        acc.add(got[f"present_value_{l}"], v)
 
 
 def tts_case(cfg: ModelConfig, b: int, t: int, lens: list[int], g: torch.Generator):
@@ -142,9 +147,7 @@ def check_tts_lm(sess, model, cfg: ModelConfig, g: torch.Generator) -> _Acc:
             eos = model.tts_lm.eos_logit(last)
         acc.add(got["last_hidden"], last)
         acc.add(got["eos_logit"], eos)
-        for l, (k, v) in enumerate(present):
-            acc.add(got[f"present_key_{l}"], k)
-            acc.add(got[f"present_value_{l}"], v)
+        _add_present(acc, got, present)
         acc.cases += 1
     return acc
 
