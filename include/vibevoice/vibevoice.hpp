@@ -33,8 +33,11 @@
 namespace vv {
 
 struct EngineOptions {
-  std::string model_dir;         // directory with vibevoice.json (docs/model-format.md)
-  int threads = 0;               // intra-op threads per graph; 0 = ONNX Runtime default (all cores)
+  std::string model_dir;  // directory with vibevoice.json (docs/model-format.md)
+  // Intra-op threads; 0 = ONNX Runtime's default (the physical cores). All graphs of all engines that ask
+  // for the same count as the first engine of the process share one thread pool; another count gets
+  // per-graph pools that do not spin (slower on busy machines: keep one count per process).
+  int threads = 0;
   std::string provider = "cpu";  // "cpu" | "cuda"; an unavailable provider is an error, never a fallback
 };
 

@@ -4,9 +4,26 @@
 
 namespace vv::ort {
 
-Ort::Env& env() {
-  static Ort::Env instance(ORT_LOGGING_LEVEL_WARNING, "vibevoice");
+namespace {
+
+int g_pool_threads = -1;  // written once, inside the static initialisation of env()
+
+}  // namespace
+
+Ort::Env& env(int threads) {
+  static Ort::Env instance = [threads] {
+    Ort::ThreadingOptions pools;
+    pools.SetGlobalIntraOpNumThreads(threads);
+    pools.SetGlobalInterOpNumThreads(1);  // sessions run sequentially (ORT_SEQUENTIAL)
+    pools.SetGlobalSpinControl(1);        // one pool: its spinning workers compete with nobody
+    g_pool_threads = threads;
+    return Ort::Env(pools, ORT_LOGGING_LEVEL_WARNING, "vibevoice");
+  }();
   return instance;
+}
+
+bool global_pool_fits(int threads) {
+  return g_pool_threads == threads;
 }
 
 Ort::Value view(const Tensor& t) {

@@ -55,14 +55,20 @@ Session::Session(const std::string& path, const RuntimeOptions& options) : impl_
   check_provider(options.provider);
   if (!std::filesystem::is_regular_file(path)) fail(ErrorKind::kModel, "graph file not found: " + path);
 
-  Ort::Env& env = ort::env();  // before any provider set-up: ONNX Runtime's logger lives in the Env
+  if (options.threads < 0)
+    fail(ErrorKind::kUsage, "threads must be >= 0, got " + std::to_string(options.threads));
+  Ort::Env& env = ort::env(options.threads);  // before any provider set-up: ORT's logger lives in the Env
   Ort::SessionOptions so;
   so.SetGraphOptimizationLevel(GraphOptimizationLevel::ORT_ENABLE_ALL);
   so.SetExecutionMode(ExecutionMode::ORT_SEQUENTIAL);
-  so.SetInterOpNumThreads(1);
-  if (options.threads < 0)
-    fail(ErrorKind::kUsage, "threads must be >= 0, got " + std::to_string(options.threads));
-  if (options.threads > 0) so.SetIntraOpNumThreads(options.threads);
+  if (ort::global_pool_fits(options.threads)) {
+    so.DisablePerSessionThreads();  // share the process-wide pool (see ort_env.h)
+  } else {
+    // Another thread count than the process pool's: an own pool, whose idle workers must not spin.
+    so.SetInterOpNumThreads(1);
+    if (options.threads > 0) so.SetIntraOpNumThreads(options.threads);
+    so.AddConfigEntry("session.intra_op.allow_spinning", "0");
+  }
   if (options.provider == "cuda") {
     try {
       OrtCUDAProviderOptions cuda{};

@@ -80,6 +80,21 @@ TEST(Engine, SameSeedSameAudioDifferentSeedDifferentAudio) {
   EXPECT_GT(peak(a.samples), 0.0f);
 }
 
+// The first engine of a process fixes the size of ONNX Runtime's shared thread pool; engines asking for
+// another thread count get their own (non-spinning) pools. Both paths must compute the same thing.
+TEST(Engine, SharedAndOwnThreadPoolsGiveTheSameAudio) {
+  REQUIRE_MODEL();
+  const vv::Audio shared = engine().synthesize(kText, options(5, 10));  // threads = 1: the process pool
+  for (int threads : {2, 3}) {
+    const vv::Engine other = vv::Engine::load({model_dir(), threads, "cpu"});
+    const vv::Audio a = other.synthesize(kText, options(5, 10));
+    ASSERT_EQ(a.frames, shared.frames) << threads << " threads";
+    const float tol = 1e-5f * std::max(1.0f, peak(shared.samples));
+    EXPECT_LE(max_abs_diff(a.latents, shared.latents), 1e-5f) << threads << " threads";
+    EXPECT_LE(max_abs_diff(a.samples, shared.samples), tol) << threads << " threads";
+  }
+}
+
 TEST(Engine, ChunkedDecodeEqualsFrameByFrameAndWholeSequence) {
   REQUIRE_MODEL();
   std::vector<vv::AudioChunk> chunks;
