@@ -10,11 +10,12 @@
 // the first chunk. Peak RSS is getrusage(RUSAGE_SELF).ru_maxrss of this process.
 //
 // stages times each graph in isolation through the internal runtime layer (src/runtime), because the
-// public API has no per-stage timings: text LM (T=5), TTS LM text step (T=5) and speech step (T=1),
-// diffusion head (B=2, one solver step), connector, acoustic decoder (K=--chunk frames), and composes
-// them into ms per frame with the loop's call counts (architecture.md 5.3):
+// public API has no per-stage timings: text LM (T=5), TTS LM text step (T=5) and speech step (T=1) with
+// the CFG branches batched as in the loop (B=2, src/generate/tts_branches), diffusion head (B=2, one solver
+// step), connector, acoustic decoder (K=--chunk frames), and composes them into ms per frame with the loop's
+// call counts (architecture.md 5.3):
 //   text_lm  = windows/frames * t(text_lm)
-//   tts_lm   = windows/frames * t(tts text) + (2 if cfg != 1) * t(tts speech)
+//   tts_lm   = windows/frames * t(tts text) + t(tts speech)   (both CFG branches in one B=2 call)
 //   diffusion= steps * t(head)      decoder = t(decoder K) / K      connector = t(connector)
 // Run it in its own process (it loads the graphs a second time).
 #include <sys/resource.h>
@@ -30,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "generate/tts_branches.h"
 #include "model/manifest.h"
 #include "model/npy.h"
 #include "model/voice.h"
@@ -191,18 +193,18 @@ int run_stages(const Args& a) {
   const int64_t kvh = m.num_key_value_heads, d = m.head_dim, H = m.hidden_size, Z = m.latent_dim;
 
   vv::KvCache lm = vv::KvCache::copy_of(voice.lm_k, voice.lm_v, kvh, voice.info.lm_len, d);
-  vv::KvCache pos = vv::KvCache::copy_of(voice.tts_k, voice.tts_v, kvh, voice.info.tts_len, d);
   const std::vector<int32_t> ids(m.text_window, 785);
   const std::vector<float> hid5(static_cast<size_t>(m.text_window * H), 0.01f);
   const std::vector<float> hid1(static_cast<size_t>(H), 0.01f), z(static_cast<size_t>(Z), 0.1f);
 
   std::map<std::string, double> call;
   call["text_lm"] = time_ms(a.reps, [&] { (void)g.text_lm.run(ids, lm); });
-  call["tts_lm_text"] = time_ms(a.reps, [&] { (void)g.tts_lm.run(hid5, vv::InputType::kText, pos); });
+  // The TTS LM exactly as the loop drives it: both CFG branches in one B=2 call (B=1 when cfg = 1).
+  vv::TtsBranches tts(m, g.tts_lm, voice, a.cfg != 1.0f);
+  call["tts_lm_text"] = time_ms(a.reps, [&] { tts.feed_text(hid5); });
   // speech steps at the mid-utterance length (prompt + frames/2 positions)
-  while (pos.length() < voice.info.tts_len + a.frames / 2)
-    (void)g.tts_lm.run(hid1, vv::InputType::kSpeech, pos);
-  call["tts_lm_speech"] = time_ms(a.reps, [&] { (void)g.tts_lm.run(hid1, vv::InputType::kSpeech, pos); });
+  while (tts.positive_length() < voice.info.tts_len + a.frames / 2) (void)tts.feed_speech(hid1);
+  call["tts_lm_speech"] = time_ms(a.reps, [&] { (void)tts.feed_speech(hid1); });
   const std::vector<float> noisy(static_cast<size_t>(2 * Z), 0.1f), t{999.0f, 999.0f},
       cond(static_cast<size_t>(2 * H), 0.01f);
   call["diffusion_head_b2"] = time_ms(a.reps * 2, [&] { (void)g.diffusion_head.run(noisy, t, cond); });
@@ -213,10 +215,9 @@ int run_stages(const Args& a) {
 
   const double F = a.frames;
   const double W = a.windows >= 0 ? a.windows : (a.frames + m.speech_window - 1) / m.speech_window;
-  const double branches = a.cfg == 1.0f ? 1 : 2;
   std::map<std::string, double> per_frame{
       {"text_lm", W / F * call["text_lm"]},
-      {"tts_lm", W / F * call["tts_lm_text"] + branches * call["tts_lm_speech"]},
+      {"tts_lm", W / F * call["tts_lm_text"] + call["tts_lm_speech"]},
       {"diffusion", a.steps * call["diffusion_head_b2"]},
       {"decoder", call["decoder"] / a.chunk},
       {"connector", call["connector"]},
