@@ -1,7 +1,8 @@
 // vv_bench: end-to-end and per-stage benchmark of the engine (driven by bench/run.sh).
 //
 //   vv_bench e2e    --model DIR --voice V --text-file F [--frames 150 --steps 5 --cfg 1.5 --seed 0
-//                   --threads 0 --chunk 1 --noise N.npy --out-audio A.npy --json OUT.json]
+//                   --threads 0 --chunk 1 --decode-thread 0|1 --noise N.npy --out-audio A.npy --json
+//                   OUT.json]
 //   vv_bench stages --model DIR --voice V [--steps 5 --threads 0 --chunk 1 --frames 150 --windows W
 //                   --reps 10 --json OUT.json]
 //
@@ -54,7 +55,7 @@ double peak_rss_mb() {
 
 struct Args {
   std::string mode, model, voice, text_file, noise, out_audio, json;
-  int frames = 150, steps = 5, threads = 0, chunk = 1, reps = 10, windows = -1;
+  int frames = 150, steps = 5, threads = 0, chunk = 1, reps = 10, windows = -1, decode_thread = 0;
   float cfg = 1.5f;
   uint64_t seed = 0;
 };
@@ -89,6 +90,8 @@ Args parse(int argc, char** argv) {
       a.chunk = std::stoi(v);
     else if (k == "--reps")
       a.reps = std::stoi(v);
+    else if (k == "--decode-thread")
+      a.decode_thread = std::stoi(v);
     else if (k == "--windows")
       a.windows = std::stoi(v);
     else if (k == "--cfg")
@@ -124,6 +127,7 @@ int run_e2e(const Args& a) {
   opts.cfg_scale = a.cfg;
   opts.seed = a.seed;
   opts.chunk_frames = a.chunk;
+  opts.decode_thread = a.decode_thread != 0;
   opts.ignore_eos = true;
 
   // Warm-up: one frame (first-run allocations, lazy kernel set-up) — a server pays this once.

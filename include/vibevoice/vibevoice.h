@@ -10,7 +10,8 @@
  *
  * Threading: a vv_engine may be used by several threads at once (vv_synthesize and streams run
  * independently). A vv_stream must not be used by several threads at once. Audio callbacks of a stream run
- * on the stream's worker thread; those of vv_synthesize on the calling thread.
+ * on the stream's worker thread; those of vv_synthesize on the calling thread (with decode_thread: on the
+ * decoding thread, in order, one at a time).
  */
 #ifndef VIBEVOICE_H
 #define VIBEVOICE_H
@@ -102,6 +103,9 @@ typedef struct vv_synthesis_params {
   vv_audio_callback on_audio; /* optional: every chunk as soon as it is decoded */
   vv_abort_callback should_abort;
   void* user_data; /* passed to both callbacks */
+  /* Non-zero: decode audio on an own thread, overlapping generation (same audio; on_audio is then called
+   * from that thread). */
+  int decode_thread;
 } vv_synthesis_params;
 
 vv_synthesis_params vv_synthesis_default_params(void);

@@ -14,7 +14,8 @@
 // Threading: an Engine is immutable after load() and may be shared by several threads; synthesize() and
 // stream() may be called concurrently (each utterance has its own state). One Stream object must not be
 // used from several threads at once (push_text/finish/pull/cancel from one thread, or externally
-// synchronised). Stream callbacks run on the stream's internal worker thread.
+// synchronised). Stream callbacks run on the stream's internal worker thread (audio events: on the decoding
+// thread with SynthesisOptions::decode_thread; events still arrive in order, one at a time).
 //
 // No ONNX Runtime types appear in this header.
 #pragma once
@@ -70,10 +71,14 @@ struct SynthesisOptions {
   std::optional<float> cfg_scale;  // classifier-free guidance >= 0; default from the manifest; 1 = off
   uint64_t seed = 0;               // same seed -> same audio on every platform
   SolverChoice solver = SolverChoice::kModelDefault;
-  int chunk_frames = 1;                // K: latent frames per decoder call / audio chunk (hop_length * K)
-  int64_t max_frames = 0;              // stop after this many frames; 0 = until EOS or the length limit
-  std::optional<NoiseArray> noise;     // replaces the seeded RNG
-  bool ignore_eos = false;             // benchmark mode: keep generating until max_frames / length limit
+  int chunk_frames = 1;             // K: latent frames per decoder call / audio chunk (hop_length * K)
+  int64_t max_frames = 0;           // stop after this many frames; 0 = until EOS or the length limit
+  std::optional<NoiseArray> noise;  // replaces the seeded RNG
+  bool ignore_eos = false;          // benchmark mode: keep generating until max_frames / length limit
+  // Run the acoustic decoder on its own thread, overlapping the generation of the next frames. Same
+  // audio, bit for bit; on_chunk is then called from that thread (in order, never concurrently). Pays off
+  // when a core is free for it (docs/PERFORMANCE.md); on 2 cores only with threads = 1.
+  bool decode_thread = false;
   std::function<bool()> should_abort;  // polled between frames; true stops with kCancelled
 };
 
@@ -161,9 +166,10 @@ class Engine {
   int latent_dim() const;
 
   // Whole utterance, generated in the calling thread. `on_chunk` (optional) receives every chunk as soon
-  // as it is decoded. Validation errors: kUsage for options (unknown voice — the message lists the
-  // available ones —, steps outside 1..50, cfg_scale < 0, chunk_frames < 1, max_frames < 0), kInput for the
-  // text (invalid UTF-8, empty after preparation, longer than the model's position limit).
+  // as it is decoded (on the calling thread, or on the decoding thread with decode_thread). Validation
+  // errors: kUsage for options (unknown voice — the message lists the available ones —, steps outside 1..50,
+  // cfg_scale < 0, chunk_frames < 1, max_frames < 0), kInput for the text (invalid UTF-8, empty after
+  // preparation, longer than the model's position limit).
   Audio synthesize(std::string_view text, const SynthesisOptions& options,
                    const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
 

@@ -88,6 +88,7 @@ vv::SynthesisOptions to_options(const vv_synthesis_params& p, bool streaming) {
   o.chunk_frames = p.chunk_frames;
   o.max_frames = p.max_frames;
   o.ignore_eos = p.ignore_eos != 0;
+  o.decode_thread = p.decode_thread != 0;
   if (p.noise || p.noise_ndim) {
     require(p.noise, "noise");
     require(p.noise_shape, "noise_shape");

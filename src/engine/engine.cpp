@@ -63,6 +63,7 @@ ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
     fail(ErrorKind::kUsage, "max_frames must be >= 0, got " + std::to_string(o.max_frames));
   s.max_frames = o.max_frames;
   s.ignore_eos = o.ignore_eos;
+  s.background_decode = o.decode_thread;
   r.voice = voice(o.voice);
   if (o.noise) {
     r.noise = std::make_unique<InjectedNoise>(o.noise->values, o.noise->shape, manifest.latent_dim, s.steps,

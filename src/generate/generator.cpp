@@ -18,7 +18,8 @@ GenerationResult generate_speech(const ModelManifest& manifest, const ModelGraph
                                 manifest.head_dim);
   TtsBranches tts(manifest, graphs.tts_lm, voice, sampler.uses_negative());
   StreamingDecoder decoder(graphs.acoustic_decoder, settings.chunk_frames, manifest.latent_dim,
-                           manifest.sample_rate, [&](AudioChunk&& c) { observer.on_chunk(std::move(c)); });
+                           manifest.sample_rate, settings.background_decode,
+                           [&](AudioChunk&& c) { observer.on_chunk(std::move(c)); });
   GenerationResult result;
   bool done = false;
 

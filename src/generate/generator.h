@@ -24,9 +24,11 @@ struct GenerationSettings {
   int chunk_frames = 1;
   int64_t max_frames = 0;  // 0 = unlimited
   bool ignore_eos = false;
+  bool background_decode = false;  // decoder on its own thread; on_chunk is then called from that thread
 };
 
-// Receives what the loop produces, on the thread running generate_speech().
+// Receives what the loop produces, on the thread running generate_speech() (on_chunk: on the decoding
+// thread with background_decode; calls never overlap and arrive in order).
 class GenerationObserver {
  public:
   virtual ~GenerationObserver() = default;

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "model/manifest.h"
 #include "runtime/acoustic_decoder.h"
@@ -93,6 +95,41 @@ TEST(Engine, SharedAndOwnThreadPoolsGiveTheSameAudio) {
     EXPECT_LE(max_abs_diff(a.latents, shared.latents), 1e-5f) << threads << " threads";
     EXPECT_LE(max_abs_diff(a.samples, shared.samples), tol) << threads << " threads";
   }
+}
+
+// The decoder on its own thread runs the same decoder calls in the same order: bit-identical audio, chunks
+// in order, and an exception thrown by the chunk callback on that thread reaches the caller.
+TEST(Engine, DecodeThreadGivesTheSameAudioInOrder) {
+  REQUIRE_MODEL();
+  for (int chunk : {1, 3}) {
+    const vv::Audio fg = engine().synthesize(kText, options(4, 11, chunk));
+    vv::SynthesisOptions o = options(4, 11, chunk);
+    o.decode_thread = true;
+    std::vector<int64_t> firsts;
+    size_t samples = 0;
+    const auto caller = std::this_thread::get_id();
+    bool other_thread = true;
+    const vv::Audio bg = engine().synthesize(kText, o, [&](const vv::AudioChunk& c) {
+      firsts.push_back(c.first_frame);
+      samples += c.samples.size();
+      other_thread = other_thread && std::this_thread::get_id() != caller;
+    });
+    EXPECT_EQ(bg.samples, fg.samples) << "chunk " << chunk;
+    EXPECT_EQ(bg.latents, fg.latents);
+    EXPECT_EQ(samples, fg.samples.size());
+    EXPECT_TRUE(other_thread);
+    ASSERT_EQ(firsts.size(), static_cast<size_t>((11 + chunk - 1) / chunk));
+    for (size_t i = 0; i < firsts.size(); ++i) EXPECT_EQ(firsts[i], static_cast<int64_t>(i) * chunk);
+  }
+  vv::SynthesisOptions o = options(4, 30);
+  o.decode_thread = true;
+  int calls = 0;
+  EXPECT_THROW(engine().synthesize(kText, o,
+                                   [&](const vv::AudioChunk&) {
+                                     if (++calls == 2) throw std::runtime_error("callback failed");
+                                   }),
+               std::runtime_error);
+  EXPECT_EQ(calls, 2);  // nothing is delivered after the failure
 }
 
 TEST(Engine, ChunkedDecodeEqualsFrameByFrameAndWholeSequence) {

@@ -24,8 +24,9 @@ const std::string kText =
     "done.  \n";
 constexpr int64_t kFrames = 48;  // covers every text window of kText
 
-vv::SynthesisOptions options() {
+vv::SynthesisOptions options(bool decode_thread = false) {
   vv::SynthesisOptions o;
+  o.decode_thread = decode_thread;
   o.voice = "synthetic";
   o.seed = 5;
   o.max_frames = kFrames;
@@ -76,9 +77,14 @@ TEST(Stream, RandomSplitsEqualWholeText) {
   }
 }
 
-TEST(Stream, PullReportsUnderrunAndResumesExactly) {
+// With the decoder on its own thread too: every chunk is delivered before the underrun event.
+class StreamDecode : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Stream, StreamDecode, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "DecodeThread" : "Inline"; });
+
+TEST_P(StreamDecode, PullReportsUnderrunAndResumesExactly) {
   REQUIRE_MODEL();
-  vv::Stream s = engine().stream(options());
+  vv::Stream s = engine().stream(options(GetParam()));
   s.push_text(std::string_view(kText).substr(0, 20));  // a few tokens: at most one window is final
   std::vector<float> samples;
   int64_t next_frame = 0;

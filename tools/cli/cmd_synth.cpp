@@ -31,7 +31,7 @@ struct SynthArgs {
   uint64_t seed = 0;
   int threads = 0, chunk = 1;
   std::optional<double> max_seconds;
-  bool ignore_eos = false, quiet = false;
+  bool ignore_eos = false, quiet = false, decode_thread = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -76,6 +76,7 @@ int run_synth(const SynthArgs& a) {
   if (a.solver == "sde") opts.solver = SolverChoice::kSde;
   opts.chunk_frames = a.chunk;
   opts.ignore_eos = a.ignore_eos;
+  opts.decode_thread = a.decode_thread;
   if (a.max_seconds) {
     opts.max_frames =
         static_cast<int64_t>(std::ceil(*a.max_seconds * engine.sample_rate() / engine.samples_per_frame()));
@@ -150,6 +151,9 @@ void add_synth_command(CLI::App& app, Runner& run) {
   sub->add_option("--noise", args->noise, "inject diffusion noise from a .npy ([F,64] or [F,steps,64])");
   sub->add_option("--dump-latents", args->dump_latents, "write the latents as .npy [frames, latent_dim]");
   sub->add_option("--max-seconds", args->max_seconds, "stop after this much audio");
+  sub->add_flag(
+      "--decode-thread", args->decode_thread,
+      "decode audio on an own thread, overlapping generation (same audio; try with --threads 1 on 2 cores)");
   sub->add_flag("--ignore-eos", args->ignore_eos, "benchmark mode: ignore the end-of-speech classifier");
   sub->add_flag("-q,--quiet", args->quiet, "no progress on stderr");
   sub->callback([&run, args, sub] {
