@@ -98,7 +98,8 @@ def collapse_fp16_round_trips(model: onnx.ModelProto, fp32_outputs: set[tuple[st
     blocked node, so a chain of blocked nodes (RoPE angle -> Cos, norm statistics, residual sums) would
     still be rounded to fp16 in between; and when one value feeds several blocked inputs it emits
     duplicate Cast nodes (an invalid model). Here every Cast(fp16) -> Cast(fp32) round trip of a value
-    that was float32 in the original graph is bypassed, duplicates are dropped, and casts left without
+    that was float32 in the original graph is bypassed (when the round trip ends in a graph output, the
+    value's producer writes that output directly), duplicates are dropped, and casts left without
     consumers are removed."""
     g = model.graph
     to = lambda n: next((a.i for a in n.attribute if a.name == "to"), None)  # noqa: E731
@@ -118,19 +119,26 @@ def collapse_fp16_round_trips(model: onnx.ModelProto, fp32_outputs: set[tuple[st
         p = producer.get(value)
         return p is not None and (p[0].name, p[1]) in fp32_outputs
 
-    rename: dict[str, str] = {}
+    graph_outputs = {o.name for o in g.output}
+    rename: dict[str, str] = {}   # round-trip output -> the fp32 value
+    produce: dict[str, str] = {}  # fp32 value -> the graph output its producer writes instead
     for n in nodes:
         if n.op_type != "Cast" or to(n) != TensorProto.FLOAT or n.input[0] not in producer:
             continue
         c16 = producer[n.input[0]][0]
         if c16.op_type == "Cast" and to(c16) == TensorProto.FLOAT16 and is_fp32(c16.input[0]):
-            rename[n.output[0]] = c16.input[0]
-    nodes = [n for n in nodes if not (n.op_type == "Cast" and n.output[0] in rename)]
+            if n.output[0] not in graph_outputs:
+                rename[n.output[0]] = c16.input[0]
+            elif c16.input[0] not in float_inputs and c16.input[0] not in graph_outputs:
+                produce[c16.input[0]] = n.output[0]
+    drop = set(rename) | set(produce.values())
+    nodes = [n for n in nodes if not (n.op_type == "Cast" and n.output[0] in drop)]
     for n in nodes:
         for i, x in enumerate(n.input):
-            if x in rename:
-                n.input[i] = rename[x]
-    graph_outputs = {o.name for o in g.output}
+            x = rename.get(x, x)
+            n.input[i] = produce.get(x, x)
+        for i, x in enumerate(n.output):
+            n.output[i] = produce.get(x, x)
     while True:
         used = {x for n in nodes for x in n.input} | graph_outputs
         keep = [n for n in nodes if n.op_type != "Cast" or n.output[0] in used]

@@ -55,6 +55,7 @@ class GraphBuilder:
         self.fp32_nodes: list[str] = []  # nodes a float16 conversion must keep in float32 (see `fp32`)
         self._float_mm_depth = 0
         self.float_matmuls: list[str] = []  # MatMuls int8/int4 quantization must skip (see `float_matmuls`)
+        self._output_identities: set[str] = set()
 
     # ------------------------------------------------------------------ names, I/O, constants
     def fresh(self, hint: str) -> str:
@@ -69,9 +70,12 @@ class GraphBuilder:
         return name
 
     def output(self, value: str, name: str, elem_type: int, shape: Sequence[Dim]) -> str:
-        """Expose `value` as graph output `name` (an Identity if the names differ; ORT removes it)."""
+        """Expose `value` as graph output `name` (an Identity if the names differ, folded into the value's
+        producer by `model()`)."""
         if value != name:
-            self.nodes.append(helper.make_node("Identity", [value], [name], name=self.fresh(f"out_{name}")))
+            node = helper.make_node("Identity", [value], [name], name=self.fresh(f"out_{name}"))
+            self._output_identities.add(node.name)
+            self.nodes.append(node)
         self.outputs.append(helper.make_tensor_value_info(name, elem_type, list(shape)))
         return name
 
@@ -212,8 +216,31 @@ class GraphBuilder:
                         self.const(0.5), hint)
 
     # ------------------------------------------------------------------ finishing
+    def _fold_output_identities(self) -> list[onnx.NodeProto]:
+        """The nodes, with every output() Identity folded away: the producer writes the graph output
+        directly and its consumers read it under that name. ORT keeps an Identity whose input is also
+        used inside the graph and copies the tensor: 40 KV-cache copies per TTS LM call (~6 % of it)."""
+        producers = {o for n in self.nodes for o in n.output}
+        graph_outputs = {o.name for o in self.outputs}
+        rename: dict[str, str] = {}
+        nodes = []
+        for n in self.nodes:
+            src = n.input[0] if n.input else ""
+            if (n.name in self._output_identities and src in producers and src not in rename
+                    and src not in graph_outputs):
+                rename[src] = n.output[0]
+                continue
+            nodes.append(n)
+        for n in nodes:
+            for names in (n.input, n.output):
+                for i, x in enumerate(names):
+                    if x in rename:
+                        names[i] = rename[x]
+        return nodes
+
     def model(self) -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, self.name, self.inputs, self.outputs, self.initializers)
+        graph = helper.make_graph(self._fold_output_identities(), self.name, self.inputs, self.outputs,
+                                  self.initializers)
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="vibevoice-onnx")
         m.ir_version = 8  # ORT >= 1.14 reads IR 8; keeps the files loadable by older runtimes too

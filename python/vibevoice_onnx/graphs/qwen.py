@@ -2,8 +2,9 @@
 attention with past/present KV, causal + padding mask, SwiGLU MLP (architecture.md section 2.1).
 
 Layouts: hidden [B, T, H]; caches [B, KVH, S, D] with keys stored post-RoPE (S = P + T). Grouped-query
-attention is computed with 5-D tensors, query heads viewed as [B, KVH, G, T, D] against keys
-[B, KVH, 1, D, S], so the KV heads are broadcast by MatMul instead of being copied G times.
+attention stacks the G query heads of each KV head as rows: queries [B, KVH, G*T, D] (row g*T + t) against
+the cache as it is, scores = Q K^T [B, KVH, G*T, S], so the KV heads are neither copied G times nor
+transposed (ORT fuses the K^T into the MatMul: FusedMatMul transB).
 """
 
 from __future__ import annotations
@@ -61,13 +62,14 @@ def apply_rope(g: GraphBuilder, x: str, rope: Rope, head_dim: int, hint: str) ->
     return g.add(g.mul(x, rope.cos, f"{hint}_c"), g.mul(rot, rope.sin, f"{hint}_s"), hint)
 
 
-def build_mask_bias(g: GraphBuilder, past_len: str, new_len: str, attention_mask: str | None) -> str:
+def build_mask_bias(g: GraphBuilder, past_len: str, new_len: str, attention_mask: str | None,
+                    groups: int) -> str:
     """Additive attention bias: 0 where query i (absolute cache index P+i) may attend key j (j <= P+i
     and attention_mask[b, j] == 1), float32-lowest elsewhere (as transformers does, so a masked score
     contributes exactly 0 after softmax).
 
-    `past_len`/`new_len` are int64 scalars. Returns [T, S] without a mask, [B, 1, 1, T, S] with one
-    (broadcast against scores [B, KVH, G, T, S])."""
+    `past_len`/`new_len` are int64 scalars. Returns [G*T, S] without a mask, [B, 1, G*T, S] with one
+    (broadcast against scores [B, KVH, G*T, S]; row g*T + t is query t, see qwen_layer)."""
     total = g.add(past_len, new_len, "total_len")
     one = g.const(1, np.int64, "one")
     kidx = g.op("Range", [g.const(0, np.int64, "zero"), total, one], "key_idx")         # [S]
@@ -79,10 +81,11 @@ def build_mask_bias(g: GraphBuilder, past_len: str, new_len: str, attention_mask
         allowed = g.op("And", [allowed, pad], "allowed")                                 # [B, T, S]
     lowest = float(np.finfo(np.float32).min)
     with g.fp32():
-        bias = g.op("Where", [allowed, g.const(0.0), g.const(lowest)], "mask_bias")
-        if attention_mask is not None:
-            bias = g.unsqueeze(bias, [1, 2], "mask_bias5")                                # [B, 1, 1, T, S]
-    return bias
+        bias = g.op("Where", [allowed, g.const(0.0), g.const(lowest)], "mask_bias_ts")
+        if attention_mask is None:
+            return g.op("Tile", [bias, g.i64([groups, 1])], "mask_bias")                 # [G*T, S]
+        bias = g.op("Tile", [bias, g.i64([1, groups, 1])], "mask_bias_gts")             # [B, G*T, S]
+        return g.unsqueeze(bias, [1], "mask_bias")                                        # [B, 1, G*T, S]
 
 
 def scalar_dim(g: GraphBuilder, x: str, axis: int, hint: str) -> str:
@@ -113,13 +116,13 @@ def qwen_layer(g: GraphBuilder, cfg: ModelConfig, weights: Weights, prefix: str,
     v_all = g.concat([past_v, v], 2, f"{tag}.present_v")
 
     q5 = g.transpose(g.reshape(q, [0, 0, kvh, groups, d], f"{tag}.q5"), [0, 2, 3, 1, 4], f"{tag}.q_grp")
-    kt = g.unsqueeze(g.transpose(k_all, [0, 1, 3, 2], f"{tag}.kt"), [2], f"{tag}.kt5")      # [B,KVH,1,D,S]
-    qk = g.matmul(q5, kt, f"{tag}.qk")
+    q4 = g.reshape(q5, [0, kvh, -1, d], f"{tag}.q_rows")                                   # [B,KVH,G*T,D]
+    qk = g.matmul(q4, g.transpose(k_all, [0, 1, 3, 2], f"{tag}.kt"), f"{tag}.qk")            # [B,KVH,G*T,S]
     with g.fp32():
         scores = g.mul(qk, g.const(1.0 / np.sqrt(d)), f"{tag}.scores")
-        scores = g.add(scores, mask_bias, f"{tag}.masked")                                # [B,KVH,G,T,S]
+        scores = g.add(scores, mask_bias, f"{tag}.masked")
         probs = g.op("Softmax", [scores], f"{tag}.probs", axis=-1)
-    o = g.matmul(probs, g.unsqueeze(v_all, [2], f"{tag}.v5"), f"{tag}.pv")                 # [B,KVH,G,T,D]
+    o = g.reshape(g.matmul(probs, v_all, f"{tag}.pv"), [0, 0, groups, -1, d], f"{tag}.o5")  # [B,KVH,G,T,D]
     o = g.reshape(g.transpose(o, [0, 3, 1, 2, 4], f"{tag}.o_t"), [0, 0, h], f"{tag}.o")    # [B,T,H]
     attn = g.linear(o, w("self_attn.o_proj.weight"), None, f"{tag}.o_proj")
     with g.fp32():

@@ -19,7 +19,8 @@ def build_text_lm(cfg: ModelConfig, weights: Weights) -> onnx.ModelProto:
 
     x = g.gather(g.weight(npw(weights, TEXT_LM + "embed_tokens.weight"), "embed_tokens"), ids, 0, "embeds")
     rope = build_rope(g, pos, cfg.head_dim, cfg.rope_theta)
-    bias = build_mask_bias(g, scalar_dim(g, pasts[0][0], 2, "past_len"), scalar_dim(g, ids, 1, "new_len"), None)
+    bias = build_mask_bias(g, scalar_dim(g, pasts[0][0], 2, "past_len"), scalar_dim(g, ids, 1, "new_len"), None,
+                           cfg.num_attention_heads // cfg.num_key_value_heads)
     presents = []
     for l in range(cfg.text_layers):
         x, k, v = qwen_layer(g, cfg, weights, f"{TEXT_LM}layers.{l}.", x, rope, bias, *pasts[l], f"l{l}")

@@ -30,7 +30,7 @@ def build_tts_lm(cfg: ModelConfig, weights: Weights) -> onnx.ModelProto:
         x = g.add(embeds, g.unsqueeze(type_emb, [1], "type_emb3"), "x0")
     rope = build_rope(g, pos, cfg.head_dim, cfg.rope_theta)
     bias = build_mask_bias(g, scalar_dim(g, pasts[0][0], 2, "past_len"), scalar_dim(g, embeds, 1, "new_len"),
-                           mask)
+                           mask, cfg.num_attention_heads // cfg.num_key_value_heads)
     presents = []
     for l in range(cfg.tts_layers):
         x, k, v = qwen_layer(g, cfg, weights, f"{TTS_LM}layers.{l}.", x, rope, bias, *pasts[l], f"l{l}")
