@@ -1,6 +1,7 @@
 #include "generate/tts_branches.h"
 
 #include <algorithm>
+#include <memory>
 
 namespace vv {
 
@@ -37,6 +38,32 @@ TtsBranches::TtsBranches(const ModelManifest& m, const TtsLm& tts_lm, const Voic
   neg_mask_.back() = 1;
 }
 
+namespace {
+
+// Row 0 of a [2, KVH, P, D] tensor as a [1, KVH, P, D] tensor sharing its memory.
+Tensor first_row(const Tensor& joint) {
+  std::vector<int64_t> shape = joint.shape();
+  shape[0] = 1;
+  return Tensor::adopt(joint.dtype(), std::move(shape), joint.raw(), std::make_shared<Tensor>(joint));
+}
+
+// [2, KVH, P + n, D]: row 0 = `row0` [1, KVH, P + n, D], row 1 = row 1 of `joint` [2, KVH, P, D] followed by
+// n zero positions per head.
+Tensor rejoin(const Tensor& row0, const Tensor& joint) {
+  const int64_t kvh = joint.dim(1), p = joint.dim(2), d = joint.dim(3), total = row0.dim(2);
+  Tensor out = Tensor::zeros(DType::kF32, {2, kvh, total, d});
+  const auto src0 = row0.floats(), old = joint.floats();
+  auto dst = out.floats();
+  std::copy(src0.begin(), src0.end(), dst.begin());
+  for (int64_t h = 0; h < kvh; ++h) {
+    const auto from = old.begin() + ((kvh + h) * p) * d;
+    std::copy(from, from + p * d, dst.begin() + (kvh + h) * total * d);
+  }
+  return out;
+}
+
+}  // namespace
+
 void TtsBranches::feed_text(std::span<const float> lm_hidden) {
   const auto n = static_cast<int64_t>(lm_hidden.size()) / hidden_;
   if (!joint_) {
@@ -44,19 +71,21 @@ void TtsBranches::feed_text(std::span<const float> lm_hidden) {
     pos_len_ += n;
     return;
   }
-  // The negative row never sees text: it runs along (same call) but its new entries are masked holes that
-  // no later query attends to; its outputs for this call are discarded.
-  std::vector<float> embeds(lm_hidden.begin(), lm_hidden.end());
-  embeds.insert(embeds.end(), lm_hidden.begin(), lm_hidden.end());
-  std::vector<int64_t> positions;
-  for (int64_t i = 0; i < n; ++i) positions.push_back(pos_len_ + i);
-  for (int64_t i = 0; i < n; ++i) positions.push_back(neg_len_);
+  // The negative row never sees text: only row 0 runs (its cache positions are all valid, so run() with
+  // its plain positions and all-ones mask applies); row 1 gets n zero entries, masked holes that no later
+  // query attends to.
+  KvCache pos;
+  for (size_t l = 0; l < cache_.keys.size(); ++l) {
+    pos.keys.push_back(first_row(cache_.keys[l]));
+    pos.values.push_back(first_row(cache_.values[l]));
+  }
+  h_pos_ = tts_lm_.run(lm_hidden, InputType::kText, pos).last_hidden;
+  for (size_t l = 0; l < cache_.keys.size(); ++l) {
+    cache_.keys[l] = rejoin(pos.keys[l], cache_.keys[l]);
+    cache_.values[l] = rejoin(pos.values[l], cache_.values[l]);
+  }
   pos_mask_.insert(pos_mask_.end(), static_cast<size_t>(n), 1);
   neg_mask_.insert(neg_mask_.end(), static_cast<size_t>(n), 0);
-  std::vector<int64_t> mask = pos_mask_;
-  mask.insert(mask.end(), neg_mask_.begin(), neg_mask_.end());
-  const InputType types[] = {InputType::kText, InputType::kText};
-  h_pos_ = tts_lm_.run_batch(embeds, types, positions, mask, cache_)[0].last_hidden;
   pos_len_ += n;
 }
 

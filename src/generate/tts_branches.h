@@ -4,7 +4,10 @@
 // [2, KVH, P, D] cache so each speech frame costs a single B = 2 graph call (the weights are read once for
 // both rows): the shorter negative row is left-padded, and the positions where the positive row received
 // text are holes in the negative row, all masked out by the attention mask (exact: masked entries get
-// zero attention weight). Without guidance (cfg == 1) only the positive branch runs, with B = 1.
+// zero attention weight). Text windows run the positive row alone (B = 1 on a view of row 0) and re-join
+// the cache with zero holes in row 1: the T-token step costs in proportion to its rows (int8 MatMulNBits,
+// T = 5: 104 ms at B = 2), and the negative row's outputs would be discarded anyway.
+// Without guidance (cfg == 1) only the positive branch runs, with B = 1.
 #pragma once
 
 #include <cstdint>
