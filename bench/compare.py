@@ -2,7 +2,7 @@
 
     python bench/compare.py --work build/bench/run --frames 150 --out bench/results/latest.json
 
-Reads from --work: e2e-<prec>.json + stages-<prec>.json + audio-<prec>.npy (engine, prec in fp32/int8/fp16),
+Reads from --work: e2e-<prec>.json + stages-<prec>.json + audio-<prec>.npy (engine, prec in fp32/int8/int4/fp16),
 ref.json + ref-audio.npy (PyTorch reference), lever-*.json (optional lever runs), meta.json (cpu, load
 average). snr_db_vs_fp32: audio SNR against the engine's fp32 audio (same injected noise); for the
 PyTorch row it is the SNR of the engine fp32 audio against the PyTorch audio (a parity figure), over the
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-PRECISIONS = ("fp32", "int8", "fp16")
+PRECISIONS = ("fp32", "int8", "int4", "fp16")
 
 
 def snr_db(ref: np.ndarray, x: np.ndarray) -> float | None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End-to-end benchmark: vibevoice-onnx (fp32, int8, fp16) vs the PyTorch reference, in one run.
+# End-to-end benchmark: vibevoice-onnx (fp32, int8, int4, fp16) vs the PyTorch reference, in one run.
 #
 #   bench/run.sh                 # everything: setup, release build, full-size random model, all runs
 #
@@ -7,8 +7,9 @@
 #   FRAMES [150]       frames generated per run (150 = 20 s of audio), EOS ignored
 #   REF_FRAMES [FRAMES] frames for the PyTorch reference (it is ~10-40x slower; lower it on slow machines)
 #   THREADS [nproc]    intra-op threads for the engine and torch
-#   PRECISIONS ["fp32 int8 fp16"]
-#   LEVERS [1]         also measure the cheap levers (threads=1, --chunk 2/4) on int8
+#   PRECISIONS ["fp32 int8 int4 fp16"]
+#   LEVERS [1]         also measure the run-time levers on int8 and fp32: threads=1, threads=1 + decode
+#                      thread, --chunk 4 (int8)
 #   SKIP_SETUP [0]     skip scripts/setup.sh
 #   SKIP_REF [0]       skip the PyTorch reference
 #   BUILD_DIR [build/release]  ART [build/artifacts/full]  WORK [build/bench/run]
@@ -21,7 +22,7 @@ log() { echo "[bench] $*" >&2; }
 FRAMES=${FRAMES:-150}
 REF_FRAMES=${REF_FRAMES:-$FRAMES}
 THREADS=${THREADS:-$(nproc)}
-PRECISIONS=${PRECISIONS:-"fp32 int8 fp16"}
+PRECISIONS=${PRECISIONS:-"fp32 int8 int4 fp16"}
 LEVERS=${LEVERS:-1}
 BUILD_DIR=${BUILD_DIR:-build/release}
 ART=${ART:-build/artifacts/full}
@@ -56,7 +57,7 @@ if ! complete "$ART/model"; then
   "$VVO" export --checkpoint "$ART/checkpoint" --out "$ART/model" --tokenizer "$SHARED/tokenizer/tokenizer.json" \
     --voices "$ART/checkpoint/voices/synthetic.pt" "$SHARED/voices"
 fi
-for q in int8 fp16; do
+for q in int8 int4 fp16; do
   case " $PRECISIONS " in *" $q "*) ;; *) continue ;; esac
   if ! complete "$ART/model-$q"; then
     log "quantizing to $q (~2 min)"
@@ -92,11 +93,11 @@ if [ "$LEVERS" = 1 ]; then
             --seed $SEED --noise "$NOISE")
     log "lever: $prec threads=1"
     "$BENCH" e2e "${common[@]}" --threads 1 --json "$WORK/lever-$prec-threads1.json"
+    log "lever: $prec threads=1 + decode thread"
+    "$BENCH" e2e "${common[@]}" --threads 1 --decode-thread 1 --json "$WORK/lever-$prec-threads1-decode-thread.json"
     if [ "$prec" = int8 ]; then
-      for k in 2 4; do
-        log "lever: $prec chunk=$k"
-        "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk $k --json "$WORK/lever-$prec-chunk$k.json"
-      done
+      log "lever: $prec chunk=4"
+      "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk 4 --json "$WORK/lever-$prec-chunk4.json"
     fi
   done
 fi

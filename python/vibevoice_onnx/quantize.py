@@ -52,9 +52,11 @@ class GraphReport:
     ref_max: float = float("nan")
 
     def line(self, mode: str) -> str:
+        head = f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({mode})  "
+        if np.isnan(self.max_abs):
+            return head + "not checked (--no-check)"
         rel = self.max_abs / max(self.ref_max, 1e-30)
-        return (f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({mode})  "
-                f"max-abs vs fp32 {self.max_abs:.2e} (max |ref| {self.ref_max:.3g}, rel {rel:.1e})")
+        return head + f"max-abs vs fp32 {self.max_abs:.2e} (max |ref| {self.ref_max:.3g}, rel {rel:.1e})"
 
 
 def node_list(model: onnx.ModelProto, key: str) -> list[str]:
