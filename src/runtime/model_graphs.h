@@ -2,6 +2,8 @@
 // every utterance.
 #pragma once
 
+#include <memory>
+
 #include "model/manifest.h"
 #include "runtime/acoustic_decoder.h"
 #include "runtime/connector.h"
@@ -12,13 +14,19 @@
 namespace vv {
 
 struct ModelGraphs {
-  ModelGraphs(const ModelManifest& m, const RuntimeOptions& o)
-      : text_lm(m, o), tts_lm(m, o), connector(m, o), diffusion_head(m, o), acoustic_decoder(m, o) {}
+  // Loads the graphs on two threads: session creation is dominated by ONNX Runtime's weight pre-packing,
+  // which is single-threaded per session (docs/PERFORMANCE.md, "Load time").
+  ModelGraphs(const ModelManifest& m, const RuntimeOptions& o);
+
   TextLm text_lm;
   TtsLm tts_lm;
   Connector connector;
   DiffusionHead diffusion_head;
   AcousticDecoder acoustic_decoder;
+
+ private:
+  struct Loaded;
+  explicit ModelGraphs(Loaded&& loaded);
 };
 
 }  // namespace vv
