@@ -4,7 +4,7 @@
   numerically sensitive (norm statistics, softmax and its mask, residual sums, RoPE angles, timestep
   sinusoids; list in each graph's metadata, see graphs/builder.py `fp32`) stay float32, so are all ops
   of the converter's default block list.
-- int8: `com.microsoft.MatMulNBits` (bits 8, symmetric, block 32, accuracy_level 4) for every MatMul
+- int8: `com.microsoft.MatMulNBits` (bits 8, symmetric, block 64, accuracy_level 4) for every MatMul
   with a constant weight: Qwen projections/MLPs, connector, diffusion head, EOS head, and the decoder's
   FFN linears and upsamplers at low time resolution (the bulk of its parameters; the graph builder marks
   the compute-bound high-resolution ones to stay float, see graphs/acoustic_decoder.py). Level 4 lets
@@ -34,7 +34,12 @@ from onnx import TensorProto, helper, numpy_helper
 from .graphs.builder import FLOAT_MATMULS_KEY, FP32_NODES_KEY, file_size, save_model
 
 MODES = ("fp16", "int8", "int4")
-INT_BLOCK_SIZE = 32
+# Weights per scale along K. Measured on the full-size random model (bench, same injected noise, audio SNR
+# vs fp32; docs/PERFORMANCE.md): int8 block 32 34.3 dB / 1.19 GB peak RSS, 64 33.6 dB / 1.09 GB,
+# 128 32.9 dB / 1.03 GB, speed within noise (fewer scale bytes to read, more work per block). int8 takes 64:
+# the RSS target (1.2 GB) with margin for 0.7 dB. int4 keeps 32: at 4 bits the error is the weights'.
+DEFAULT_BLOCK_SIZE = {"int8": 64, "int4": 32}
+BLOCK_SIZES = (16, 32, 64, 128, 256)  # MatMulNBits: a power of two >= 16
 # MatMulNBits accuracy_level 4 = int8 activations x int8 weights on VNNI/AMX kernels. Measured with ORT 1.30
 # on the 2-core dev machine (896x4864 GEMV, 1 thread): fp32 MatMul 1.3 ms; 8-bit level 4 0.2-0.3 ms;
 # 8-bit without it 60 ms (a slow reference path), so the level is not optional for 8 bits.
@@ -194,8 +199,9 @@ def quantize_weight(w: np.ndarray, bits: int, block_size: int) -> tuple[np.ndarr
     return packed, scales.reshape(-1)
 
 
-def to_nbits(path: Path, bits: int, block_size: int = INT_BLOCK_SIZE) -> onnx.ModelProto:
+def to_nbits(path: Path, bits: int, block_size: int | None = None) -> onnx.ModelProto:
     """Replace every MatMul with a 2-D constant weight by com.microsoft.MatMulNBits."""
+    block_size = block_size or DEFAULT_BLOCK_SIZE["int8" if bits == 8 else "int4"]
     model = onnx.load(str(path))
     g = model.graph
     skip = set(node_list(model, FLOAT_MATMULS_KEY))
@@ -229,11 +235,11 @@ def to_nbits(path: Path, bits: int, block_size: int = INT_BLOCK_SIZE) -> onnx.Mo
     return model
 
 
-def quantize_graph(path: Path, mode: str) -> onnx.ModelProto:
+def quantize_graph(path: Path, mode: str, block_size: int | None = None) -> onnx.ModelProto:
     if mode == "fp16":
         return to_fp16(path)
     if mode in ("int8", "int4"):
-        return to_nbits(path, 8 if mode == "int8" else 4)
+        return to_nbits(path, 8 if mode == "int8" else 4, block_size or DEFAULT_BLOCK_SIZE[mode])
     raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
 
 
@@ -252,10 +258,14 @@ def compare(fp32_path: Path, q_path: Path, graph: str, manifest: dict, seed: int
     return err, ref
 
 
-def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool = True) -> list[GraphReport]:
+def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool = True,
+                       block_size: int | None = None) -> list[GraphReport]:
     """Write `dst` = `src` with every graph converted to `mode`; tokenizer and voices are copied."""
     if mode not in MODES:
         raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
+    block_size = block_size or DEFAULT_BLOCK_SIZE.get(mode)
+    if mode != "fp16" and block_size not in BLOCK_SIZES:
+        raise ValueError(f"block size must be one of {', '.join(map(str, BLOCK_SIZES))}, got {block_size}")
     src, dst = Path(src), Path(dst)
     manifest = json.loads((src / "vibevoice.json").read_text())
     if any(g["precision"] != "fp32" for g in manifest["graphs"].values()):
@@ -269,7 +279,7 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
         t0 = time.time()
         sp, dp = src / g["file"], dst / g["file"]
         fp32_bytes = file_size([p for p in (sp, sp.with_name(sp.name + ".data")) if p.exists()])
-        model = quantize_graph(sp, mode)
+        model = quantize_graph(sp, mode, block_size)
         files = save_model(model, dp)
         del model
         g["precision"] = "int8" if mode == "int4" else mode
@@ -278,8 +288,8 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
             rep.max_abs, rep.ref_max = compare(sp, dp, name, manifest)
         log(rep.line(mode) + f"  [{time.time() - t0:.1f} s]")
         reports.append(rep)
-    if mode == "int4":
-        manifest["quantization"] = {"weights": "int4", "block_size": INT_BLOCK_SIZE}
+    if mode != "fp16":
+        manifest["quantization"] = {"weights": mode, "block_size": block_size}
     for f in ("tokenizer.json",):
         shutil.copyfile(src / f, dst / f)
     if (dst / "voices").exists():
@@ -294,6 +304,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="model directory to write")
     p.add_argument("--mode", required=True, choices=MODES,
                    help="fp16: half-precision graphs; int8: 8-bit weight-only MatMulNBits; int4: 4-bit")
+    p.add_argument("--block-size", type=int, choices=BLOCK_SIZES,
+                   help="int8/int4: weights per scale along K (default: int8 64, int4 32); larger blocks read "
+                        "fewer scale bytes and use less memory, smaller ones are more accurate")
     p.add_argument("--no-check", action="store_true", help="skip the error measurement against fp32")
 
 
@@ -304,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"not a model directory (no vibevoice.json): {args.model}")
     t0 = time.time()
     try:
-        quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check)
+        quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check, block_size=args.block_size)
     except ValueError as e:
         raise CliError(str(e)) from None
     print(f"wrote {args.out} ({args.mode}) in {time.time() - t0:.1f} s")

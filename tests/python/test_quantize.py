@@ -31,6 +31,8 @@ def test_directory_and_manifest(quantized, tiny_model):
     dst = json.loads((out / "vibevoice.json").read_text())
     assert {n: g["precision"] for n, g in dst["graphs"].items()} == {n: mode for n in GRAPHS}
     src.pop("graphs"), dst.pop("graphs")
+    if mode == "int8":  # the integer modes record their block size (default 64 for int8)
+        assert dst.pop("quantization") == {"weights": "int8", "block_size": 64}
     assert src == dst  # everything else unchanged
     assert (out / "tokenizer.json").read_bytes() == (tiny_model / "tokenizer.json").read_bytes()
     assert (out / "voices" / "manifest.json").read_bytes() == (tiny_model / "voices" / "manifest.json").read_bytes()
@@ -55,7 +57,8 @@ def test_weights_are_really_converted(quantized, tiny_model):
     ops = {n.op_type for n in m.graph.node}
     if mode == "int8":
         nbits = [n for n in m.graph.node if n.op_type == "MatMulNBits"]
-        assert nbits and all(next(a.i for a in n.attribute if a.name == "bits") == 8 for n in nbits)
+        attr = lambda n, k: next(a.i for a in n.attribute if a.name == k)  # noqa: E731
+        assert nbits and all(attr(n, "bits") == 8 and attr(n, "block_size") == 64 for n in nbits)
         assert "MatMul" not in ops or all(n.input[1] not in {t.name for t in m.graph.initializer}
                                           for n in m.graph.node if n.op_type == "MatMul")
         dec = onnx.load(str(out / "acoustic_decoder.onnx"))
@@ -102,3 +105,15 @@ def test_rejects_non_fp32_input(quantized, tmp_path):
     _, out, _ = quantized
     res = run_cli("quantize", "--model", out, "--out", tmp_path / "x", "--mode", "int8", check=False)
     assert res.returncode == 2 and "not an fp32 model directory" in res.stderr
+
+
+def test_block_size_option(tiny_model, tmp_path):
+    out = tmp_path / "b128"
+    run_cli("quantize", "--model", tiny_model, "--out", out, "--mode", "int8", "--block-size", "128", "--no-check")
+    assert json.loads((out / "vibevoice.json").read_text())["quantization"] == {"weights": "int8", "block_size": 128}
+    m = onnx.load(str(out / "diffusion_head.onnx"))
+    sizes = {next(a.i for a in n.attribute if a.name == "block_size") for n in m.graph.node if n.op_type == "MatMulNBits"}
+    assert sizes == {128}
+    bad = run_cli("quantize", "--model", tiny_model, "--out", tmp_path / "bad", "--mode", "int8", "--block-size", "100",
+                  check=False)
+    assert bad.returncode != 0 and "block-size" in bad.stderr
