@@ -37,7 +37,10 @@ void StreamingDecoder::push(std::span<const float> z, int64_t frame, size_t text
     c.text_end = std::max(c.text_end, text_end);
   }
   pending_.latents.insert(pending_.latents.end(), z.begin(), z.end());
-  if (pending_.latents.size() >= chunk_frames_ * latent_dim_) submit();
+  if (pending_.latents.size() < chunk_frames_ * latent_dim_) return;
+  submit();
+  // The first chunk is waited for: with nothing running beside it, it is decoded (and heard) sooner.
+  if (thread_.joinable() && ++submitted_ == 1) flush();
 }
 
 void StreamingDecoder::flush() {

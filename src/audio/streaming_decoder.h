@@ -6,8 +6,9 @@
 // Background mode: the decoder graph runs on an own thread, overlapping the generation of the next frames
 // (architecture.md 3.11: decoding never feeds back into generation). The chunks and decoder calls are
 // exactly those of the foreground mode, so the audio is bit-identical; only `emit` then runs on the
-// decoding thread (in order, one call at a time). A decoding error (or an exception thrown by `emit`) is
-// rethrown by the next push() or flush().
+// decoding thread (in order, one call at a time). The first chunk is waited for (first-audio latency: it
+// does not compete with the next frame for the cores), later ones overlap. A decoding error (or an exception
+// thrown by `emit`) is rethrown by the next push() or flush().
 #pragma once
 
 #include <condition_variable>
@@ -55,6 +56,7 @@ class StreamingDecoder {
   int sample_rate_;
   std::function<void(AudioChunk&&)> emit_;
   Job pending_;
+  int64_t submitted_ = 0;  // chunks handed to the decoding thread
 
   // background mode
   std::mutex mutex_;
