@@ -2,7 +2,8 @@
 
     python bench/compare.py --work build/bench/run --frames 150 --out bench/results/latest.json
 
-Reads from --work: e2e-<prec>.json + stages-<prec>.json + audio-<prec>.npy (engine, prec in fp32/int8/int4/fp16),
+Reads from --work: membw.json (vv_bench membw), e2e-<prec>.json + stages-<prec>.json + audio-<prec>.npy
+(engine, prec in fp32/int8/int4/fp16),
 ref.json + ref-audio.npy (PyTorch reference), lever-*.json (optional lever runs), meta.json (cpu, load
 average). snr_db_vs_fp32: audio SNR against the engine's fp32 audio (same injected noise); for the
 PyTorch row it is the SNR of the engine fp32 audio against the PyTorch audio (a parity figure), over the
@@ -79,9 +80,10 @@ def main() -> int:
         d = load(p)
         levers.append({"name": p.stem[len("lever-"):], **{k: d[k] for k in
                        ("rtf", "ms_per_frame", "first_chunk_ms", "load_s", "peak_rss_mb") if k in d}})
+    membw = (load(w / "membw.json") or {}).get("read_gb_s")
     out = {"cpu": meta.get("cpu", "unknown"), "cores": meta.get("cores", 0), "frames": a.frames, "steps": 5,
            "cfg": 1.5, "runs": runs, "load_avg": meta.get("load_avg"), "levers": levers,
-           "excluded_runs": excluded, "date": meta.get("date")}
+           "excluded_runs": excluded, "date": meta.get("date"), "memory_read_gb_s": membw}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(out, indent=1) + "\n")
 
@@ -89,6 +91,8 @@ def main() -> int:
     ref_ms = ref["ms_per_frame"] if ref else None
     print(f"\nCPU {out['cpu']} ({out['cores']} cores), load average {out['load_avg']}, {a.frames} frames, "
           f"5 steps, cfg 1.5")
+    if membw:
+        print("memory read bandwidth: " + ", ".join(f"{v} GB/s ({k} thr)" for k, v in membw.items()))
     hdr = (f"{'engine':<18} {'prec':<5} {'load s':>7} {'1st chunk ms':>12} {'RTF':>7} {'ms/frame':>9} "
            f"{'x PyTorch':>9} {'RSS MB':>8} {'SNR dB':>7}  stages ms/frame")
     print(hdr)

@@ -74,6 +74,8 @@ NOISE=$WORK/noise.npy
 "$PY" -c "import numpy as np; np.save('$NOISE', np.random.default_rng(1234).standard_normal(($FRAMES, 64)).astype(np.float32))"
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD0=$(load_avg)
+log "memory read bandwidth (the floor of the bandwidth-bound stages)"
+"$BENCH" membw --threads "$THREADS" --json "$WORK/membw.json"
 
 for prec in $PRECISIONS; do
   M=$(model_dir "$prec")

@@ -5,6 +5,7 @@
 //                   OUT.json]
 //   vv_bench stages --model DIR --voice V [--steps 5 --threads 0 --chunk 1 --frames 150 --windows W
 //                   --reps 10 --json OUT.json]
+//   vv_bench membw  [--threads N --json OUT.json]     memory read bandwidth, 1..N threads
 //
 // e2e uses only the public C++ API (vibevoice/vibevoice.hpp): Engine::load time, one warm-up frame, then
 // one timed synthesize() of exactly --frames frames (EOS ignored) with an on_chunk callback that timestamps
@@ -26,10 +27,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "generate/tts_branches.h"
@@ -101,7 +104,8 @@ Args parse(int argc, char** argv) {
     else
       throw std::runtime_error("unknown option " + k);
   }
-  if (a.model.empty() || a.voice.empty()) throw std::runtime_error("--model and --voice are required");
+  if (a.mode != "membw" && (a.model.empty() || a.voice.empty()))
+    throw std::runtime_error("--model and --voice are required");
   return a;
 }
 
@@ -244,12 +248,49 @@ int run_stages(const Args& a) {
 
 }  // namespace
 
+// Read bandwidth of this machine (GB/s) with 1 and --threads threads: the floor every bandwidth-bound stage
+// is measured against (docs/PERFORMANCE.md). Sums a 512 MiB buffer of 64-bit words, best of 3.
+int run_membw(const Args& a) {
+  const size_t n = (size_t{512} << 20) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(n, 1);
+  const int max_threads = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+  std::ostringstream o;
+  o << "{\"read_gb_s\": {";
+  for (int t = 1; t <= max_threads; t = t == max_threads ? t + 1 : std::min(2 * t, max_threads)) {
+    double best = 0;
+    std::vector<uint64_t> sums(static_cast<size_t>(t));
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto t0 = Clock::now();
+      std::vector<std::thread> pool;
+      for (int i = 0; i < t; ++i) {
+        pool.emplace_back([&, i] {
+          const size_t b = n / static_cast<size_t>(t) * static_cast<size_t>(i);
+          const size_t e = i + 1 == t ? n : b + n / static_cast<size_t>(t);
+          uint64_t s = 0;
+          for (size_t j = b; j < e; ++j) s += buf[j];
+          sums[static_cast<size_t>(i)] = s;
+        });
+      }
+      for (auto& th : pool) th.join();
+      best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / (ms_since(t0) * 1e6));
+    }
+    uint64_t total = 0;
+    for (uint64_t s : sums) total += s;
+    if (total != n) throw std::runtime_error("membw: wrong sum");
+    o << (t == 1 ? "" : ", ") << "\"" << t << "\": " << std::fixed << std::setprecision(1) << best;
+  }
+  o << "}}";
+  emit(a, o.str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
   try {
     const Args a = parse(argc, argv);
     if (a.mode == "e2e") return run_e2e(a);
     if (a.mode == "stages") return run_stages(a);
-    throw std::runtime_error("mode must be e2e or stages");
+    if (a.mode == "membw") return run_membw(a);
+    throw std::runtime_error("mode must be e2e, stages or membw");
   } catch (const std::exception& e) {
     std::cerr << "vv_bench: error: " << e.what() << "\n";
     return 1;
