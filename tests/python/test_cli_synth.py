@@ -61,6 +61,21 @@ def test_same_seed_gives_byte_identical_wav(tmp_path, vibevoice_bin, tiny_model)
     assert other.read_bytes() != outs[0]
 
 
+def test_decode_thread_gives_the_same_wav_and_pcm(tmp_path, vibevoice_bin, tiny_model):
+    common = ("--voice", "synthetic", "--text", TEXT, "--seed", "4", "--max-seconds", "2", "--chunk", "2")
+    wavs, pcms = [], []
+    for extra in ((), ("--decode-thread",)):
+        out = tmp_path / f"w{len(wavs)}.wav"
+        res = synth(vibevoice_bin, tiny_model, *common, *extra, "-o", out)
+        assert res.returncode == 0, res.stderr.decode()
+        wavs.append(out.read_bytes())
+        res = synth(vibevoice_bin, tiny_model, *common, *extra, "--raw", "-")
+        assert res.returncode == 0, res.stderr.decode()
+        pcms.append(res.stdout)
+    assert len(wavs[0]) > 44 and wavs[0] == wavs[1]
+    assert len(pcms[0]) > 0 and pcms[0] == pcms[1] == wavs[0][44:]
+
+
 def test_raw_stdout_has_one_frame_of_pcm_per_latent(tmp_path, vibevoice_bin, tiny_model):
     lat = tmp_path / "lat.npy"
     res = synth(vibevoice_bin, tiny_model, "--voice", "synthetic", "--raw", "-", "--ignore-eos",
