@@ -2,8 +2,6 @@
 // every utterance.
 #pragma once
 
-#include <memory>
-
 #include "model/manifest.h"
 #include "runtime/acoustic_decoder.h"
 #include "runtime/connector.h"
@@ -14,19 +12,13 @@
 namespace vv {
 
 struct ModelGraphs {
-  // Loads the graphs on two threads: session creation is dominated by ONNX Runtime's weight pre-packing,
-  // which is single-threaded per session (docs/PERFORMANCE.md, "Load time").
-  ModelGraphs(const ModelManifest& m, const RuntimeOptions& o);
-
+  ModelGraphs(const ModelManifest& m, const RuntimeOptions& o)
+      : text_lm(m, o), tts_lm(m, o), connector(m, o), diffusion_head(m, o), acoustic_decoder(m, o) {}
   TextLm text_lm;
   TtsLm tts_lm;
   Connector connector;
   DiffusionHead diffusion_head;
   AcousticDecoder acoustic_decoder;
-
- private:
-  struct Loaded;
-  explicit ModelGraphs(Loaded&& loaded);
 };
 
 }  // namespace vv
