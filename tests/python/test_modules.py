@@ -1,6 +1,7 @@
 """The PyTorch oracle modules (modules.py) on the tiny random checkpoint: shapes, cache consistency,
 ragged batching, streaming decoder == whole-sequence decoder, and the diffusion head / Qwen layer / RoPE
-against independent float64 numpy re-computations of the spec formulas (architecture.md section 2)."""
+against independent float64 numpy re-computations of the spec formulas (architecture.md section 2; the
+connector, EOS classifier and acoustic decoder are in test_numpy_reference.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import numpy as np
 import pytest
 import torch
 
+from numpy_spec import f64 as _np
+from numpy_spec import rms_norm as _rmsn
+from numpy_spec import silu as _silu
 from vibevoice_onnx.modules import StreamingAcousticDecoder, VibeVoice, rope
 from vibevoice_onnx.weights import HEAD, TEXT_LM, load_checkpoint
 
@@ -108,19 +112,6 @@ def test_rope_matches_spec_formula():
             exp[..., t, i] = u[..., t, i] * c - u[..., t, i + 8] * s
             exp[..., t, i + 8] = u[..., t, i + 8] * c + u[..., t, i] * s
     np.testing.assert_allclose(got, exp, atol=2e-4)
-
-
-def _np(t: torch.Tensor) -> np.ndarray:
-    return t.detach().numpy().astype(np.float64)
-
-
-def _rmsn(x, w, eps):
-    y = x / np.sqrt((x * x).mean(-1, keepdims=True) + eps)
-    return y if w is None else y * w
-
-
-def _silu(x):
-    return x / (1 + np.exp(-x))
 
 
 @torch.no_grad()
