@@ -27,6 +27,14 @@ AcousticDecoder::AcousticDecoder(const ModelManifest& manifest, const RuntimeOpt
   }
   inputs.insert(inputs.end(), state_in_names_.begin(), state_in_names_.end());
   session_->require_io(inputs, output_names_);
+  constexpr int64_t kAny = Session::kAnyDim;
+  session_->require_shape("latent", {1, latent_dim_, kAny}, "[1, latent_dim, frames]");
+  session_->require_shape("audio", {1, 1, kAny}, "[1, 1, samples]");
+  for (size_t i = 0; i < state_shapes_.size(); ++i) {
+    const std::string meaning = "decoder_states[" + std::to_string(i) + "].shape";
+    session_->require_shape(state_in_names_[i], state_shapes_[i], meaning);
+    session_->require_shape(output_names_[1 + i], state_shapes_[i], meaning);
+  }
 }
 
 DecoderState AcousticDecoder::initial_state() const {

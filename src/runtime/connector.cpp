@@ -11,6 +11,9 @@ Connector::Connector(const ModelManifest& manifest, const RuntimeOptions& option
       latent_dim_(manifest.latent_dim),
       hidden_(manifest.hidden_size) {
   session_->require_io({"speech_latent"}, {"embeds"});
+  constexpr int64_t kAny = Session::kAnyDim;
+  session_->require_shape("speech_latent", {kAny, latent_dim_}, "[batch, latent_dim]");
+  session_->require_shape("embeds", {kAny, hidden_}, "[batch, hidden_size]");
 }
 
 std::vector<float> Connector::run(std::span<const float> z) const {

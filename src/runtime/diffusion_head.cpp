@@ -11,6 +11,11 @@ DiffusionHead::DiffusionHead(const ModelManifest& manifest, const RuntimeOptions
       latent_dim_(manifest.latent_dim),
       hidden_(manifest.hidden_size) {
   session_->require_io({"noisy", "timestep", "condition"}, {"v"});
+  constexpr int64_t kAny = Session::kAnyDim;
+  session_->require_shape("noisy", {kAny, latent_dim_}, "[batch, latent_dim]");
+  session_->require_shape("timestep", {kAny}, "[batch]");
+  session_->require_shape("condition", {kAny, hidden_}, "[batch, hidden_size]");
+  session_->require_shape("v", {kAny, latent_dim_}, "[batch, latent_dim]");
 }
 
 std::vector<float> DiffusionHead::run(std::span<const float> noisy, std::span<const float> timestep,

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/manifest.h"
 #include "runtime/kv_cache.h"
 #include "runtime/session.h"
 
@@ -24,6 +25,14 @@ class KvBindings {
 
   const std::vector<std::string>& past_names() const { return past_; }        // k0, v0, k1, v1, ...
   const std::vector<std::string>& present_names() const { return present_; }  // same order
+
+  // Checks the declared cache shapes [batch, kv_heads, seq, head_dim] against the manifest.
+  void require_shapes(const Session& session, const ModelManifest& m, int64_t batch) const {
+    const std::vector<int64_t> dims = {batch, m.num_key_value_heads, Session::kAnyDim, m.head_dim};
+    const char* meaning = "[batch, num_key_value_heads, seq, head_dim]";
+    for (const auto& name : past_) session.require_shape(name, dims, meaning);
+    for (const auto& name : present_) session.require_shape(name, dims, meaning);
+  }
 
   // Appends the cache as graph inputs (pointers into `cache`: keep it alive until the run returns).
   void bind(const KvCache& cache, std::vector<NamedTensor>& inputs) const {

@@ -43,11 +43,39 @@ void check_provider(const std::string& provider) {
   }
 }
 
+namespace {
+
+std::string dims_string(const std::vector<int64_t>& dims, const char* any) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + (dims[i] < 0 ? std::string(any) : std::to_string(dims[i]));
+  return s + "]";
+}
+
+// Declared shape of a graph input/output; symbolic axes are -1. Empty with has_shape = false when the
+// graph declares none (then nothing can be checked).
+struct DeclaredShape {
+  bool has_shape = false;
+  std::vector<int64_t> dims;
+};
+
+DeclaredShape declared_shape(const Ort::TypeInfo& info) {
+  DeclaredShape d;
+  if (info.GetONNXType() != ONNX_TYPE_TENSOR) return d;
+  const auto tensor = info.GetTensorTypeAndShapeInfo();
+  d.dims = tensor.GetShape();
+  d.has_shape = !d.dims.empty();  // no declared shape reads as rank 0; the engine has no scalar I/O
+  return d;
+}
+
+}  // namespace
+
 struct Session::Impl {
   std::string path;
   std::unique_ptr<Ort::Session> session;
   std::vector<std::string> inputs;
   std::vector<std::string> outputs;
+  std::vector<DeclaredShape> input_shapes, output_shapes;
 };
 
 Session::Session(const std::string& path, const RuntimeOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -87,11 +115,17 @@ Session::Session(const std::string& path, const RuntimeOptions& options) : impl_
     fail(ErrorKind::kModel, "cannot load graph " + path + ": " + e.what());
   }
   Ort::AllocatorWithDefaultOptions alloc;
-  for (size_t i = 0; i < impl_->session->GetInputCount(); ++i) {
-    impl_->inputs.emplace_back(impl_->session->GetInputNameAllocated(i, alloc).get());
-  }
-  for (size_t i = 0; i < impl_->session->GetOutputCount(); ++i) {
-    impl_->outputs.emplace_back(impl_->session->GetOutputNameAllocated(i, alloc).get());
+  try {
+    for (size_t i = 0; i < impl_->session->GetInputCount(); ++i) {
+      impl_->inputs.emplace_back(impl_->session->GetInputNameAllocated(i, alloc).get());
+      impl_->input_shapes.push_back(declared_shape(impl_->session->GetInputTypeInfo(i)));
+    }
+    for (size_t i = 0; i < impl_->session->GetOutputCount(); ++i) {
+      impl_->outputs.emplace_back(impl_->session->GetOutputNameAllocated(i, alloc).get());
+      impl_->output_shapes.push_back(declared_shape(impl_->session->GetOutputTypeInfo(i)));
+    }
+  } catch (const Ort::Exception& e) {
+    fail(ErrorKind::kModel, "cannot read the inputs and outputs of graph " + path + ": " + e.what());
   }
 }
 
@@ -126,6 +160,31 @@ void Session::require_io(const std::vector<std::string>& inputs,
   };
   check(inputs, impl_->inputs, "input");
   check(outputs, impl_->outputs, "output");
+}
+
+void Session::require_shape(const std::string& name, const std::vector<int64_t>& dims,
+                            const std::string& meaning) const {
+  const DeclaredShape* declared = nullptr;
+  const char* what = "input";
+  for (size_t i = 0; i < impl_->inputs.size(); ++i)
+    if (impl_->inputs[i] == name) declared = &impl_->input_shapes[i];
+  for (size_t i = 0; !declared && i < impl_->outputs.size(); ++i) {
+    if (impl_->outputs[i] == name) {
+      declared = &impl_->output_shapes[i];
+      what = "output";
+    }
+  }
+  if (!declared) fail(ErrorKind::kModel, impl_->path + ": no input or output named '" + name + "'");
+  if (!declared->has_shape) return;
+  bool ok = declared->dims.size() == dims.size();
+  for (size_t i = 0; ok && i < dims.size(); ++i)
+    ok = dims[i] == kAnyDim || declared->dims[i] < 0 || declared->dims[i] == dims[i];
+  if (!ok) {
+    fail(ErrorKind::kModel, impl_->path + ": " + what + " '" + name + "' has shape " +
+                                dims_string(declared->dims, "?") + " but vibevoice.json implies " + meaning +
+                                " = " + dims_string(dims, "*") +
+                                "; the graph and the manifest do not belong to the same model");
+  }
 }
 
 std::vector<Tensor> Session::run(std::span<const NamedTensor> inputs,

@@ -46,6 +46,14 @@ class Session {
   // naming the file and the first missing or unexpected name.
   void require_io(const std::vector<std::string>& inputs, const std::vector<std::string>& outputs) const;
 
+  // Checks the declared shape of input or output `name` against what the manifest implies: `dims` has one
+  // entry per axis, kAnyDim where the engine does not fix the size. Symbolic (dynamic) graph axes match
+  // anything. Throws kModel naming the file, the tensor, both shapes and `meaning` (e.g.
+  // "[batch, latent_dim]"), so a manifest that does not belong to its graphs fails at load, not mid-run.
+  static constexpr int64_t kAnyDim = -1;
+  void require_shape(const std::string& name, const std::vector<int64_t>& dims,
+                     const std::string& meaning) const;
+
   // Runs the graph. Inputs are passed as views (no copy); outputs are returned in the order asked for and
   // own their memory. Thread-safe (ONNX Runtime sessions may run concurrently).
   std::vector<Tensor> run(std::span<const NamedTensor> inputs, std::span<const std::string> outputs) const;

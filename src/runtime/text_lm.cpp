@@ -12,6 +12,9 @@ TextLm::TextLm(const ModelManifest& manifest, const RuntimeOptions& options)
   output_names_ = {"hidden"};
   output_names_.insert(output_names_.end(), kv_.present_names().begin(), kv_.present_names().end());
   session_->require_io(inputs, output_names_);
+  constexpr int64_t kAny = Session::kAnyDim;
+  session_->require_shape("hidden", {1, kAny, manifest.hidden_size}, "[1, seq, hidden_size]");
+  kv_.require_shapes(*session_, manifest, 1);
 }
 
 Tensor TextLm::run(std::span<const int32_t> ids, KvCache& cache) const {

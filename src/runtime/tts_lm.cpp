@@ -13,6 +13,11 @@ TtsLm::TtsLm(const ModelManifest& manifest, const RuntimeOptions& options)
   output_names_ = {"last_hidden", "eos_logit"};
   output_names_.insert(output_names_.end(), kv_.present_names().begin(), kv_.present_names().end());
   session_->require_io(inputs, output_names_);
+  constexpr int64_t kAny = Session::kAnyDim;
+  session_->require_shape("inputs_embeds", {kAny, kAny, hidden_}, "[batch, seq, hidden_size]");
+  session_->require_shape("last_hidden", {kAny, hidden_}, "[batch, hidden_size]");
+  session_->require_shape("eos_logit", {kAny}, "[batch]");
+  kv_.require_shapes(*session_, manifest, kAny);
 }
 
 TtsLmOutput TtsLm::run(std::span<const float> embeds, InputType type, KvCache& cache) const {
