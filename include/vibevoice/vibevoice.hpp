@@ -37,7 +37,8 @@ struct EngineOptions {
   std::string model_dir;  // directory with vibevoice.json (docs/model-format.md)
   // Intra-op threads; 0 = ONNX Runtime's default (the physical cores). All graphs of all engines that ask
   // for the same count as the first engine of the process share one thread pool; another count gets
-  // per-graph pools that do not spin (slower on busy machines: keep one count per process).
+  // per-graph pools that do not spin (slower on busy machines: keep one count per process). More than
+  // std::thread::hardware_concurrency() is a kUsage error.
   int threads = 0;
   std::string provider = "cpu";  // "cpu" | "cuda"; an unavailable provider is an error, never a fallback
 };
