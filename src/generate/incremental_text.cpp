@@ -11,7 +11,7 @@ std::vector<Token> IncrementalText::push(std::string_view raw) {
   const std::string_view pending = std::string_view(raw_).substr(scanned_);
   size_t complete;
   try {
-    complete = utf8::validate(pending, /*allow_incomplete_tail=*/true);
+    complete = validate_text(pending, /*allow_incomplete_tail=*/true);
   } catch (const Error& e) {
     raw_.resize(raw_.size() - raw.size());  // keep the stream usable without the bad piece
     fail(ErrorKind::kInput, std::string("text: ") + e.what());

@@ -61,10 +61,19 @@ std::string normalize_quotes(std::string_view raw) {
   return out;
 }
 
+size_t validate_text(std::string_view s, bool allow_incomplete_tail) {
+  const size_t complete = utf8::validate(s, allow_incomplete_tail);
+  if (const size_t nul = s.find('\0'); nul != std::string_view::npos) {
+    fail(ErrorKind::kInput,
+         "text contains a NUL character at byte " + std::to_string(nul) + " (binary data is not text)");
+  }
+  return complete;
+}
+
 PreparedText prepare_text(std::string_view raw) {
   if (raw.size() >= UINT32_MAX)
     fail(ErrorKind::kInput, "text of " + std::to_string(raw.size()) + " bytes is too long");
-  utf8::validate(raw);
+  validate_text(raw);
   std::vector<char32_t> cps;
   std::vector<uint32_t> offsets;
   utf8::decode(raw, cps, &offsets);

@@ -16,7 +16,12 @@ struct PreparedText {
   std::vector<size_t> source_offsets;
 };
 
-// Throws vv::Error(kInput) on invalid UTF-8.
+// Input text check shared by whole-text and streaming synthesis: well-formed UTF-8 (an incomplete last
+// sequence is allowed with allow_incomplete_tail; the length of the complete part is returned) and no NUL
+// characters (a NUL means binary data, not text). kInput otherwise.
+size_t validate_text(std::string_view s, bool allow_incomplete_tail = false);
+
+// Throws vv::Error(kInput) on invalid UTF-8 or a NUL character (validate_text).
 PreparedText prepare_text(std::string_view raw);
 
 // Only the quote replacement. Works on any split of a stream at code point boundaries.
