@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/error.h"
 
@@ -68,8 +69,8 @@ WavWriter::WavWriter(const std::filesystem::path& path, int sample_rate)
   }
 }
 
-WavWriter::WavWriter(std::FILE* stream, int sample_rate)
-    : name_("<output stream>"), file_(stream), owns_file_(false), sample_rate_(sample_rate) {
+WavWriter::WavWriter(std::FILE* stream, int sample_rate, std::string name)
+    : name_(std::move(name)), file_(stream), owns_file_(false), sample_rate_(sample_rate) {
   if (!stream) fail(ErrorKind::kUsage, "WavWriter: null output stream");
   if (sample_rate <= 0) fail(ErrorKind::kUsage, "WavWriter: sample rate must be positive");
   write_header();

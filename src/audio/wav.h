@@ -27,7 +27,8 @@ class WavWriter {  // mono, 16-bit PCM
   // Creates/truncates `path`; throws Error(kRuntime) naming the path if it cannot be opened or written.
   WavWriter(const std::filesystem::path& path, int sample_rate);
   // Writes to a stream the caller owns and keeps open (e.g. stdout); close() flushes but does not fclose.
-  WavWriter(std::FILE* stream, int sample_rate);
+  // `name` is used in error messages.
+  WavWriter(std::FILE* stream, int sample_rate, std::string name = "<output stream>");
   ~WavWriter();  // closes; never throws
   WavWriter(const WavWriter&) = delete;
   WavWriter& operator=(const WavWriter&) = delete;

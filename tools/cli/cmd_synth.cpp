@@ -1,20 +1,24 @@
-// `vibevoice synth`: text -> speech. Audio is written as it is generated: a WAV file whose header is kept
-// valid after every chunk (-o), or raw s16le PCM on stdout for piping to a player (--raw -). Text comes
-// from --text, --text-file or stdin; stdin is fed to the engine incrementally as it arrives, so the tool
-// can speak the output of another program while it is still being written.
+// `vibevoice synth`: text -> speech. Audio is written as it is generated, to a WAV file (-o, published
+// atomically; see audio_output.h for the promise about existing files) or as raw s16le PCM on stdout for
+// piping to a player (--raw -). Text comes from --text, --text-file or stdin; stdin is fed to the engine
+// incrementally as it arrives, so the tool can speak the output of another program while it is written.
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "audio/wav.h"
+#include "cli/audio_output.h"
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "core/error.h"
 #include "model/npy.h"
 #include "vibevoice/vibevoice.hpp"
@@ -23,21 +27,67 @@ namespace vv::cli {
 
 namespace {
 
+constexpr double kMaxSecondsLimit = 1e9;
+
+constexpr const char* kPolicy =
+    "Output: nothing is created or truncated until the model, voice, options and text are validated. The WAV "
+    "is written to a temporary file beside the target and renamed over it when synthesis ends. On SIGINT/"
+    "SIGTERM, or an error after audio started, the target holds a valid WAV of the audio produced so far.\n"
+    "Exit codes: 0 ok, 2 usage, 3 model/voice, 4 input text/noise, 5 runtime/I-O, 130 SIGINT, 143 SIGTERM.";
+
 struct SynthArgs {
-  std::string model, voice, text, text_file, out, raw, solver, provider = "cpu", noise, dump_latents;
+  std::string model, voice, text, text_file, out, raw, solver, provider = "cpu", noise, dump_latents, seed;
   bool have_text = false;
   std::optional<int> steps;
   std::optional<float> cfg;
-  uint64_t seed = 0;
   int threads = 0, chunk = 1;
   std::optional<double> max_seconds;
   bool ignore_eos = false, quiet = false, decode_thread = false;
 };
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::kInput, "cannot read text file " + path);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+uint64_t parse_seed(const std::string& s) {
+  uint64_t v = 0;
+  const char* end = s.data() + s.size();
+  const auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || ptr != end) {
+    fail(ErrorKind::kUsage, "--seed must be a whole number in 0..18446744073709551615, got '" + s + "'");
+  }
+  return v;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    fail(ErrorKind::kInput, "--text-file '" + path + "' is a directory");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(ErrorKind::kInput, "cannot read text file '" + path + "': " + std::strerror(errno));
+  std::string text;
+  char buf[65536];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) fail(ErrorKind::kInput, "cannot read text file '" + path + "': " + std::strerror(errno));
+  return text;
+}
+
+// Feeds stdin to the stream as it arrives. Returns false when interrupted by a signal.
+bool push_stdin(Stream& stream) {
+  char buf[4096];
+  for (;;) {
+    if (InterruptGuard::signal_number()) return false;
+    pollfd p{0, POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);  // wake up regularly to notice a signal
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0)
+      fail(ErrorKind::kInput, std::string("cannot read text from stdin: ") + std::strerror(errno));
+    if (ready == 0) continue;
+    const ssize_t n = ::read(0, buf, sizeof buf);
+    if (n == 0) return true;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail(ErrorKind::kInput, std::string("cannot read text from stdin: ") + std::strerror(errno));
+    stream.push_text(std::string_view(buf, static_cast<size_t>(n)));
+  }
 }
 
 class Progress {
@@ -59,19 +109,31 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-int run_synth(const SynthArgs& a) {
+// Everything that can be checked without the model, before the model is loaded.
+void check_args(const SynthArgs& a) {
   if (a.out.empty() == a.raw.empty()) fail(ErrorKind::kUsage, "give exactly one of -o FILE.wav or --raw -");
   if (!a.raw.empty() && a.raw != "-") fail(ErrorKind::kUsage, "--raw only supports '-' (stdout)");
   if (a.have_text + !a.text_file.empty() > 1)
     fail(ErrorKind::kUsage, "give at most one of --text and --text-file");
-  if (a.max_seconds && !(*a.max_seconds > 0)) fail(ErrorKind::kUsage, "--max-seconds must be > 0");
+  if (a.max_seconds && !(*a.max_seconds > 0 && *a.max_seconds <= kMaxSecondsLimit))
+    fail(ErrorKind::kUsage, "--max-seconds must be a number in (0, 1e9]");
+  if (!a.dump_latents.empty()) AudioOutput::check_writable_target(a.dump_latents, "--dump-latents");
+}
+
+int run_synth(const SynthArgs& a) {
+  check_args(a);
+  const uint64_t seed = a.seed.empty() ? 0 : parse_seed(a.seed);
+  if (!a.out.empty()) AudioOutput::check_writable_target(a.out, "-o");  // checked, not touched
+  const std::string file_text = a.text_file.empty() ? std::string() : read_text_file(a.text_file);
 
   const Engine engine = Engine::load({a.model, a.threads, a.provider});
+  std::optional<AudioOutput> output =
+      a.out.empty() ? AudioOutput::raw_stdout() : AudioOutput::wav_file(a.out, engine.sample_rate());
   SynthesisOptions opts;
   opts.voice = a.voice;
   opts.steps = a.steps;
   opts.cfg_scale = a.cfg;
-  opts.seed = a.seed;
+  opts.seed = seed;
   if (a.solver == "ode") opts.solver = SolverChoice::kOde;
   if (a.solver == "sde") opts.solver = SolverChoice::kSde;
   opts.chunk_frames = a.chunk;
@@ -82,47 +144,64 @@ int run_synth(const SynthArgs& a) {
         static_cast<int64_t>(std::ceil(*a.max_seconds * engine.sample_rate() / engine.samples_per_frame()));
   }
   if (!a.noise.empty()) {
-    const NpyArray noise = read_npy(a.noise);
-    opts.noise = NoiseArray{noise.to_f32(), noise.shape};
+    try {
+      const NpyArray noise = read_npy(a.noise);
+      opts.noise = NoiseArray{noise.to_f32(), noise.shape};
+    } catch (const Error& e) {
+      fail(ErrorKind::kInput, std::string("--noise: ") + e.what());
+    }
   }
+  opts.should_abort = [] { return InterruptGuard::signal_number() != 0; };
 
-  std::unique_ptr<WavWriter> wav;
-  if (!a.out.empty()) wav = std::make_unique<WavWriter>(a.out, engine.sample_rate());
   Progress progress(!a.quiet, engine.sample_rate());
-  int64_t samples = 0;
   auto on_event = [&](const StreamEvent& ev) {
     if (ev.kind != StreamEvent::kAudio) return;
-    if (wav) {
-      wav->write(ev.chunk.samples);
-    } else {
-      write_pcm16(stdout, ev.chunk.samples);
-      std::fflush(stdout);
-    }
-    samples += static_cast<int64_t>(ev.chunk.samples.size());
-    progress.update(ev.frame, samples, false);
+    output->write(ev.chunk.samples);
+    progress.update(ev.frame, output->samples(), false);
   };
-
-  Stream stream = engine.stream(opts, on_event);
-  if (a.have_text) {
-    stream.push_text(a.text);
-  } else if (!a.text_file.empty()) {
-    stream.push_text(read_file(a.text_file));
-  } else {
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = ::read(0, buf, sizeof buf);
-      if (n == 0) break;
-      if (n < 0) fail(ErrorKind::kInput, "cannot read text from stdin");
-      stream.push_text(std::string_view(buf, static_cast<size_t>(n)));
+  InterruptGuard interrupts;
+  Stream stream = engine.stream(opts, on_event);  // validates the voice and the options
+  Audio audio;
+  try {
+    bool complete = true;
+    if (a.have_text) {
+      stream.push_text(a.text);
+    } else if (!a.text_file.empty()) {
+      stream.push_text(file_text);
+    } else {
+      complete = push_stdin(stream);
     }
+    if (complete) {
+      stream.finish();
+    } else {
+      stream.cancel();
+    }
+    audio = stream.wait();
+  } catch (...) {
+    stream.cancel();
+    try {
+      (void)stream.wait();
+    } catch (...) {
+      // the first error is the one to report
+    }
+    if (output->started()) {
+      output->commit();
+      std::fprintf(stderr, "vibevoice: %.2f s of audio produced before the error were written to %s\n",
+                   static_cast<double>(output->samples()) / engine.sample_rate(),
+                   a.out.empty() ? "stdout" : a.out.c_str());
+    }
+    throw;
   }
-  stream.finish();
-  const Audio audio = stream.wait();
-  if (wav) wav->close();
-  progress.update(audio.frames, samples, true);
+  output->commit();
+  progress.update(audio.frames, output->samples(), true);
   if (!a.dump_latents.empty()) {
     const int64_t shape[] = {audio.frames, engine.latent_dim()};
     write_npy(a.dump_latents, std::span<const float>(audio.latents), shape);
+  }
+  if (const int sig = InterruptGuard::signal_number()) {
+    std::fprintf(stderr, "vibevoice: interrupted by signal %d after %.2f s of audio (written)\n", sig,
+                 static_cast<double>(output->samples()) / engine.sample_rate());
+    return 128 + sig;
   }
   if (!a.quiet) std::fprintf(stderr, "stopped: %s\n", to_string(audio.stop_reason));
   return 0;
@@ -133,24 +212,27 @@ int run_synth(const SynthArgs& a) {
 void add_synth_command(CLI::App& app, Runner& run) {
   auto args = std::make_shared<SynthArgs>();
   auto* sub = app.add_subcommand("synth", "synthesize speech from text");
+  sub->footer(kPolicy);
   sub->add_option("--model", args->model, "model directory (vibevoice.json)")->required();
   sub->add_option("--voice", args->voice, "voice name (see `vibevoice voices`)")->required();
   sub->add_option("--text", args->text, "text to speak (default: --text-file or stdin)");
   sub->add_option("--text-file", args->text_file, "read the text from this file");
-  sub->add_option("-o,--output", args->out, "write a 16-bit WAV file (valid even if interrupted)");
+  sub->add_option("-o,--output", args->out, "write a 16-bit WAV file (published atomically, see below)");
   sub->add_option("--raw", args->raw, "'-': write s16le PCM to stdout as it is generated");
   sub->add_option("--steps", args->steps, "diffusion steps 1..50 (default: model's)");
   sub->add_option("--cfg", args->cfg, "classifier-free guidance scale >= 0 (default: model's)");
-  sub->add_option("--seed", args->seed, "random seed (same seed -> same audio)");
+  sub->add_option("--seed", args->seed, "random seed 0..2^64-1 (same seed -> same audio; default 0)");
   sub->add_option("--solver", args->solver, "ode | sde (default: model's)")
       ->check(CLI::IsMember({"ode", "sde"}));
-  sub->add_option("--threads", args->threads, "intra-op threads (0 = all cores)")->check(CLI::Range(0, 1024));
+  sub->add_option("--threads", args->threads,
+                  "intra-op threads, at most the hardware threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--provider", args->provider, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   sub->add_option("--chunk", args->chunk, "latent frames per decoder call / audio chunk")
       ->check(CLI::Range(1, 4096));
   sub->add_option("--noise", args->noise, "inject diffusion noise from a .npy ([F,64] or [F,steps,64])");
   sub->add_option("--dump-latents", args->dump_latents, "write the latents as .npy [frames, latent_dim]");
-  sub->add_option("--max-seconds", args->max_seconds, "stop after this much audio");
+  sub->add_option("--max-seconds", args->max_seconds, "stop after this much audio (at most 1e9)");
   sub->add_flag(
       "--decode-thread", args->decode_thread,
       "decode audio on an own thread, overlapping generation (same audio; try with --threads 1 on 2 cores)");
