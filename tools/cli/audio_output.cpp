@@ -21,7 +21,7 @@ std::string quoted(const fs::path& p) {
 }
 
 // Mode bits a newly created file gets from open(2): 0666 minus the umask (umask can only be read by setting
-// it; this runs before any other thread creates files).
+// it, so this runs on the main thread before synthesis starts).
 mode_t new_file_mode() {
   const mode_t mask = ::umask(0);
   ::umask(mask);
@@ -62,6 +62,9 @@ AudioOutput AudioOutput::wav_file(const fs::path& target, int sample_rate) {
     // Write beside the real file when the target is a symbolic link, so the link is kept.
     out.target_ = fs::exists(st) ? fs::canonical(target, ec) : target;
     if (ec) out.target_ = target;
+    struct stat existing {};
+    out.file_mode_ =
+        ::stat(out.target_.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : new_file_mode();
     if (::access(out.target_.parent_path().empty() ? "." : out.target_.parent_path().c_str(), W_OK) != 0)
       fail(ErrorKind::kUsage,
            "-o " + quoted(target) + ": cannot create a file beside " + quoted(out.target_));
