@@ -103,10 +103,7 @@ void AudioOutput::open() {
            "cannot create a temporary file in " + quoted(dir) + ": " + std::strerror(errno));
     }
     temp_ = tmpl;
-    struct stat existing {};
-    const mode_t mode =
-        ::stat(target_.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : new_file_mode();
-    ::fchmod(fd, mode);
+    ::fchmod(fd, static_cast<mode_t>(file_mode_));
     file_ = ::fdopen(fd, "wb");
     if (!file_) {
       ::close(fd);

@@ -46,6 +46,7 @@ class AudioOutput {
   enum class Mode { kWavFile, kWavInPlace, kRawStdout } mode_ = Mode::kRawStdout;
   std::filesystem::path target_, temp_;
   int sample_rate_ = 0;
+  unsigned file_mode_ = 0644;  // permissions of the published file: the existing target's, else 0666 & ~umask
   std::FILE* file_ = nullptr;
   std::unique_ptr<WavWriter> wav_;
   int64_t samples_ = 0;
