@@ -30,15 +30,14 @@ int16_t to_pcm16(float x) {
   return static_cast<int16_t>(std::round(clamped * 32767.0));
 }
 
-// int16 samples as little-endian bytes whatever the host byte order.
-std::vector<uint8_t> pcm16_bytes(std::span<const float> samples) {
+}  // namespace
+
+std::vector<uint8_t> float_to_pcm16_le(std::span<const float> samples) {
   std::vector<uint8_t> bytes(samples.size() * 2);
   for (size_t i = 0; i < samples.size(); ++i)
     put_u16(&bytes[2 * i], static_cast<uint16_t>(to_pcm16(samples[i])));
   return bytes;
 }
-
-}  // namespace
 
 std::vector<int16_t> float_to_pcm16(std::span<const float> samples) {
   std::vector<int16_t> out(samples.size());
@@ -47,7 +46,7 @@ std::vector<int16_t> float_to_pcm16(std::span<const float> samples) {
 }
 
 void write_pcm16(std::FILE* out, std::span<const float> samples) {
-  const std::vector<uint8_t> bytes = pcm16_bytes(samples);
+  const std::vector<uint8_t> bytes = float_to_pcm16_le(samples);
   if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size())
     fail(ErrorKind::kRuntime,
          std::string("writing PCM to the output stream failed: ") + std::strerror(errno));
@@ -125,7 +124,7 @@ void WavWriter::write(std::span<const float> samples) {
   if (!file_) fail(ErrorKind::kRuntime, name_ + ": write after close");
   if ((samples_written_ + static_cast<int64_t>(samples.size())) * 2 > kMaxDataBytes)
     fail(ErrorKind::kRuntime, name_ + ": WAV files cannot hold more than 4 GiB of audio");
-  const std::vector<uint8_t> bytes = pcm16_bytes(samples);
+  const std::vector<uint8_t> bytes = float_to_pcm16_le(samples);
   if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
     io_failure("writing audio failed");
   samples_written_ += static_cast<int64_t>(samples.size());

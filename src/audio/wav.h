@@ -19,6 +19,9 @@ namespace vv {
 // Clamp to [-1, 1] then round(x * 32767) (half away from zero); NaN becomes 0.
 std::vector<int16_t> float_to_pcm16(std::span<const float> samples);
 
+// The same samples as little-endian s16 bytes, whatever the host byte order.
+std::vector<uint8_t> float_to_pcm16_le(std::span<const float> samples);
+
 // Raw little-endian s16 mono for piping (e.g. to stdout). Throws kRuntime if the write fails.
 void write_pcm16(std::FILE* out, std::span<const float> samples);
 

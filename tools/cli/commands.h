@@ -13,5 +13,6 @@ using Runner = std::function<int()>;
 void add_tokenize_command(CLI::App& app, Runner& run);
 void add_synth_command(CLI::App& app, Runner& run);
 void add_voices_command(CLI::App& app, Runner& run);
+void add_serve_command(CLI::App& app, Runner& run);  // only when built with the server
 
 }  // namespace vv::cli

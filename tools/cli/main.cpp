@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   vv::cli::add_tokenize_command(app, run);
   vv::cli::add_synth_command(app, run);
   vv::cli::add_voices_command(app, run);
+#ifdef VV_WITH_SERVER
+  vv::cli::add_serve_command(app, run);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
