@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "runtime/session.h"
+#include "test_env.h"
 
 namespace {
 
@@ -19,15 +20,10 @@ std::string smoke_graph() {
   return {};
 }
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
 #define REQUIRE_SMOKE_GRAPH(path)                                                                      \
   const std::string path = smoke_graph();                                                              \
   if (path.empty()) {                                                                                  \
-    if (in_ci())                                                                                       \
+    if (vv_test::in_ci())                                                                              \
       FAIL() << "VV_TEST_ARTIFACTS/smoke/matmul_add.onnx missing (tests/tools/make_smoke_onnx.py)";    \
     GTEST_SKIP() << "set VV_TEST_ARTIFACTS and run tests/tools/make_smoke_onnx.py $VV_TEST_ARTIFACTS"; \
   }

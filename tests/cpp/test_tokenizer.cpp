@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "test_env.h"
 #include "text/tokenizer.h"
 
 namespace {
@@ -24,15 +25,10 @@ const fs::path kFixtureDir = fs::path(VV_SOURCE_DIR) / "tests" / "data" / "token
 const fs::path kRealTokenizer =
     fs::path(VV_SOURCE_DIR) / ".." / "shared" / "data" / "tokenizer" / "tokenizer.json";
 
-bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
-}
-
 #define REQUIRE_SHARED(path)                                                                     \
   do {                                                                                           \
     if (!fs::exists(path)) {                                                                     \
-      if (in_ci()) FAIL() << "required test data is missing: " << (path);                        \
+      if (vv_test::in_ci()) FAIL() << "required test data is missing: " << (path);               \
       GTEST_SKIP() << "required test data is missing: " << (path) << " (../shared beside repo)"; \
     }                                                                                            \
   } while (0)
@@ -319,6 +315,7 @@ TEST_F(TokenizerTest, InvalidUtf8IsAnInputError) {
   }
   try {
     tok.encode("abc\xFF");
+    FAIL() << "no error for \"abc\\xFF\"";
   } catch (const vv::Error& e) {
     EXPECT_STREQ(e.what(), "invalid UTF-8 at byte 3");
   }

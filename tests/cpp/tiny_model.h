@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "test_env.h"
 #include "vibevoice/vibevoice.hpp"
 
 namespace vv_test {
@@ -15,11 +16,6 @@ namespace vv_test {
 inline std::string model_dir() {
   const char* dir = std::getenv("VV_TEST_MODEL_DIR");
   return dir ? dir : "";
-}
-
-inline bool in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
 }
 
 // A model directory that scripts/make_test_model.sh writes under $VV_TEST_ARTIFACTS/tiny ("model",
