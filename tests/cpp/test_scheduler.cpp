@@ -28,6 +28,16 @@ void expect_rel(double got, double want, double rel, const char* what, int k) {
       << what << " k=" << k << " got " << got << " want " << want;
 }
 
+// architecture.md 3.7, N = 5: σ_k, α_k, s_k, λ_k.
+struct ScheduleRow {
+  double sigma, alpha, s, lambda;
+};
+const ScheduleRow kSpecSchedule5[] = {{20291.3, 4.928218e-5, 1.0000000, -9.917948},
+                                      {3.103731, 0.3066684, 0.9518164, -1.132605},
+                                      {1.390753, 0.5837887, 0.8119056, -0.3298451},
+                                      {0.7402817, 0.8037336, 0.5949893, 0.3007245},
+                                      {0.3374614, 0.9475033, 0.3197458, 1.086304}};
+
 json load_fixture() {
   std::ifstream in(std::string(VV_SOURCE_DIR) + "/tests/data/scheduler/dpm_fixture.json");
   EXPECT_TRUE(in.good()) << "missing tests/data/scheduler/dpm_fixture.json";
@@ -52,14 +62,7 @@ TEST(Scheduler, ScheduleMatchesSpecTableForFiveSteps) {
   // architecture.md 3.7, N = 5: t, σ_k, α_k, s_k, λ_k. The table was computed from a float32 cumulative
   // product while torch (and this code) accumulates it in double, so the late entries differ by up to
   // ~2.5e-6 relative; 1e-5 still pins every formula (a wrong one is off by orders of magnitude).
-  struct Row {
-    double sigma, alpha, s, lambda;
-  };
-  const Row spec[] = {{20291.3, 4.928218e-5, 1.0000000, -9.917948},
-                      {3.103731, 0.3066684, 0.9518164, -1.132605},
-                      {1.390753, 0.5837887, 0.8119056, -0.3298451},
-                      {0.7402817, 0.8037336, 0.5949893, 0.3007245},
-                      {0.3374614, 0.9475033, 0.3197458, 1.086304}};
+  const auto& spec = kSpecSchedule5;
   const vv::DpmSolver s(official_config(), 5, vv::Solver::kOde);
   for (int k = 0; k < 5; ++k) {
     expect_rel(s.sigma_table(k), spec[k].sigma, 1e-5, "sigma_table", k);
@@ -89,27 +92,57 @@ TEST(Scheduler, UpdateCoefficientsMatchSpecForFiveSteps) {
     EXPECT_NEAR(c.from_m, spec[k][1], 1e-5 * std::max(1e-2, std::abs(spec[k][1]))) << k;
     EXPECT_NEAR(c.from_m_prev, spec[k][2], 1e-5 * std::max(1e-2, std::abs(spec[k][2]))) << k;
     EXPECT_EQ(c.from_noise, 0.0);
-    EXPECT_EQ(c.x0_from_x, s.alpha(k));
-    EXPECT_EQ(c.x0_from_v, s.sigma(k));
+    expect_rel(c.x0_from_x, kSpecSchedule5[k].alpha, 1e-5, "x0_from_x", k);  // x0 = α·x − s·v
+    expect_rel(c.x0_from_v, kSpecSchedule5[k].s, 1e-5, "x0_from_v", k);
   }
 }
 
-TEST(Scheduler, SdeCoefficientsFollowTheSpecFormulas) {
-  // Independent evaluation of the SDE formulas of 3.7 from the (already checked) α, s, λ.
-  const vv::DpmSolver s(official_config(), 10, vv::Solver::kSde);
-  for (int k = 0; k < 9; ++k) {
-    const double h = s.lambda(k + 1) - s.lambda(k);
-    const double e = s.alpha(k + 1) * (1 - std::exp(-2 * h));
-    const double d1 = k == 0 ? 0.0 : 0.5 * e / ((s.lambda(k) - s.lambda(k - 1)) / h);
-    const auto& c = s.coefficients(k);
-    expect_rel(c.from_x, s.sigma(k + 1) / s.sigma(k) * std::exp(-h), 1e-12, "from_x", k);
-    expect_rel(c.from_m, e + d1, 1e-10, "from_m", k);
-    EXPECT_NEAR(c.from_m_prev, -d1, 1e-12) << k;
-    expect_rel(c.from_noise, s.sigma(k + 1) * std::sqrt(1 - std::exp(-2 * h)), 1e-10, "from_noise", k);
-    EXPECT_TRUE(s.step_uses_noise(k));
+// The per-step coefficients of both variants and every fixture N against the formulas of 3.7, evaluated
+// here in double from the σ tables that diffusers computed (the fixture), not from the solver's own schedule.
+// The float32 σ entries may differ by 1 ulp (see MatchesDiffusersTrajectories): ~6e-8 in λ, amplified by
+// 1/h in r (h ≈ 0.05 at N = 50) to a few 1e-6 relative; hence 2e-5 (a wrong formula is off by far more).
+TEST(Scheduler, CoefficientsFollowTheSpecFormulasOnDiffusersSigmas) {
+  const json f = load_fixture();
+  int cases = 0;
+  for (const json& c : f.at("cases")) {
+    const int steps = c.at("steps").get<int>();
+    const bool sde = c.at("solver").get<std::string>() == "sde";
+    SCOPED_TRACE(c.at("solver").get<std::string>() + " N=" + std::to_string(steps));
+    const std::vector<double> sig = c.at("sigmas").get<std::vector<double>>();
+    ASSERT_EQ(sig.size(), static_cast<size_t>(steps + 1));
+    auto alpha = [&](int k) {
+      return 1.0 / std::sqrt(sig[static_cast<size_t>(k)] * sig[static_cast<size_t>(k)] + 1);
+    };
+    auto s_of = [&](int k) { return sig[static_cast<size_t>(k)] * alpha(k); };
+    auto lambda = [&](int k) { return std::log(alpha(k)) - std::log(s_of(k)); };
+    auto near = [](double got, double want, const char* what, int k) {
+      EXPECT_NEAR(got, want, 2e-5 * std::max(std::abs(want), 1e-3)) << what << " k=" << k;
+    };
+    const vv::DpmSolver solver(official_config(), steps, sde ? vv::Solver::kSde : vv::Solver::kOde);
+    for (int k = 0; k < steps; ++k) {
+      const auto& got = solver.coefficients(k);
+      near(got.x0_from_x, alpha(k), "x0_from_x", k);
+      near(got.x0_from_v, s_of(k), "x0_from_v", k);
+      EXPECT_EQ(solver.step_uses_noise(k), sde && k < steps - 1) << k;
+      if (k == steps - 1) {  // final step: x_next = x0
+        EXPECT_EQ(got.from_x, 0.0);
+        EXPECT_EQ(got.from_m, 1.0);
+        EXPECT_EQ(got.from_m_prev, 0.0);
+        EXPECT_EQ(got.from_noise, 0.0);
+        continue;
+      }
+      const double h = lambda(k + 1) - lambda(k);
+      // Weight of x0_k in the first-order update; the midpoint adds ½·e·D1 with D1 = (x0_k − x0_{k−1}) / r.
+      const double e = sde ? alpha(k + 1) * (1 - std::exp(-2 * h)) : -alpha(k + 1) * (std::exp(-h) - 1);
+      const double half_d1 = k == 0 ? 0.0 : 0.5 * e / ((lambda(k) - lambda(k - 1)) / h);
+      near(got.from_x, s_of(k + 1) / s_of(k) * (sde ? std::exp(-h) : 1.0), "from_x", k);
+      near(got.from_m, e + half_d1, "from_m", k);
+      near(got.from_m_prev, -half_d1, "from_m_prev", k);
+      near(got.from_noise, sde ? s_of(k + 1) * std::sqrt(1 - std::exp(-2 * h)) : 0.0, "from_noise", k);
+    }
+    ++cases;
   }
-  EXPECT_FALSE(s.step_uses_noise(9));
-  EXPECT_FALSE(vv::DpmSolver(official_config(), 10, vv::Solver::kOde).step_uses_noise(0));
+  EXPECT_EQ(cases, 16);
 }
 
 TEST(Scheduler, MatchesDiffusersTrajectories) {
