@@ -1,5 +1,7 @@
 #include "runtime/ort_env.h"
 
+#include <cstdlib>
+
 #include "core/error.h"
 
 namespace vv::ort {
@@ -12,6 +14,13 @@ int g_pool_threads = -1;  // written once, inside the static initialisation of e
 
 Ort::Env& env(int threads) {
   static Ort::Env instance = [threads] {
+    // The npm build of ONNX Runtime 1.30 starts Microsoft's 1DS telemetry uploader when the first
+    // OrtEnv is created (onnxruntime/core/platform/posix/telemetry.cc): it leaves an empty
+    // $TMPDIR/mat-debug-<pid>.log and a .ses file per process, a device id and event cache under
+    // ~/.cache/Microsoft/DeveloperTools/.onnxruntime, and uploads events. The library reads
+    // ORT_DISABLE_TELEMETRY only at that moment, so it is set here, before the first OrtEnv; an explicit
+    // value in the environment is kept (overwrite = 0).
+    setenv("ORT_DISABLE_TELEMETRY", "1", 0);
     Ort::ThreadingOptions pools;
     pools.SetGlobalIntraOpNumThreads(threads);
     pools.SetGlobalInterOpNumThreads(1);  // sessions run sequentially (ORT_SEQUENTIAL)
