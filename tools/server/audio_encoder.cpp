@@ -113,6 +113,10 @@ class SndfileEncoder final : public AudioEncoder {
       fail(ErrorKind::kRuntime, std::string("cannot create the ") + format_name(format) +
                                     " encoder (libsndfile): " + sf_strerror(nullptr));
     }
+    // libsndfile's scale: 0 = best quality (highest bit rate) .. 1 = smallest. Chosen by measurement on
+    // 24 kHz mono (docs/SERVER.md): mp3 0.3 (~55 kbit/s), Opus 0.5 (VBR, ~60 kbit/s on speech-like audio).
+    double level = format == AudioFormat::kMp3 ? 0.3 : 0.5;
+    if (format != AudioFormat::kFlac) sf_command(sf_, SFC_SET_COMPRESSION_LEVEL, &level, sizeof level);
   }
   ~SndfileEncoder() override {
     if (sf_) sf_close(sf_);

@@ -57,8 +57,10 @@ SpeechRequest parse_request(const Exchange& ex) {
     throw BadRequest{std::string("the body is not valid JSON: ") + e.what(), ""};
   }
   if (!body.is_object()) throw BadRequest{"the body must be a JSON object", ""};
-  static const char* kKnown[] = {"model",         "input",        "voice", "response_format", "speed",
-                                 "stream_format", "instructions", "seed",  "cfg_scale",       "steps"};
+  // OpenAI's fields ("instructions" is accepted and ignored), then our extensions.
+  static const char* kKnown[] = {"model",     "input",         "voice",        "response_format",
+                                 "speed",     "stream_format", "instructions", "seed",
+                                 "cfg_scale", "steps",         "max_seconds",  "ignore_eos"};
   for (const auto& [key, value] : body.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
         std::end(kKnown))
@@ -133,6 +135,14 @@ SpeechRequest parse_request(const Exchange& ex) {
       throw BadRequest{"'steps' must be a whole number in 1..50", "steps"};
     r.options.steps = s.get<int>();
   }
+  if (body.contains("max_seconds")) {
+    const double s = field(body, "max_seconds", json::value_t::number_float, "a number").get<double>();
+    if (!(s > 0 && s <= 3600)) throw BadRequest{"'max_seconds' must be in (0, 3600]", "max_seconds"};
+    const double frames = s * ex.server.engine.sample_rate() / ex.server.engine.samples_per_frame();
+    r.options.max_frames = static_cast<int64_t>(std::ceil(frames));
+  }
+  if (body.contains("ignore_eos"))
+    r.options.ignore_eos = field(body, "ignore_eos", json::value_t::boolean, "true or false").get<bool>();
   return r;
 }
 
