@@ -1,12 +1,13 @@
 #include "generate/diffusion_sampler.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace vv {
 
-DiffusionSampler::DiffusionSampler(const DiffusionHead& head, const SchedulerConfig& scheduler, int steps,
-                                   Solver solver, float cfg_scale, int latent_dim)
-    : head_(head),
+DiffusionSampler::DiffusionSampler(HeadFn head, const SchedulerConfig& scheduler, int steps, Solver solver,
+                                   float cfg_scale, int latent_dim)
+    : head_(std::move(head)),
       solver_(scheduler, steps, solver),
       cfg_scale_(cfg_scale),
       latent_dim_(static_cast<size_t>(latent_dim)),
@@ -28,7 +29,7 @@ std::vector<float> DiffusionSampler::sample(std::span<const float> cond_pos, std
   for (int k = 0; k < solver_.steps(); ++k) {
     for (size_t r = 0; r < rows; ++r) std::copy(x_.begin(), x_.end(), noisy_.begin() + r * latent_dim_);
     const std::vector<float> t(rows, static_cast<float>(solver_.timesteps()[k]));
-    const std::vector<float> v = head_.run(noisy_, t, cond_);
+    const std::vector<float> v = head_(noisy_, t, cond_);
     if (guided) {
       for (size_t i = 0; i < latent_dim_; ++i) {
         const float v_pos = v[i], v_neg = v[latent_dim_ + i];

@@ -5,19 +5,23 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
 #include "generate/noise_source.h"
 #include "generate/scheduler.h"
-#include "runtime/diffusion_head.h"
 
 namespace vv {
 
 class DiffusionSampler {
  public:
-  DiffusionSampler(const DiffusionHead& head, const SchedulerConfig& scheduler, int steps, Solver solver,
-                   float cfg_scale, int latent_dim);
+  // The diffusion head (DiffusionHead::run): noisy [B, Z], timestep [B], condition [B, H] -> v [B, Z].
+  using HeadFn = std::function<std::vector<float>(
+      std::span<const float> noisy, std::span<const float> timestep, std::span<const float> condition)>;
+
+  DiffusionSampler(HeadFn head, const SchedulerConfig& scheduler, int steps, Solver solver, float cfg_scale,
+                   int latent_dim);
 
   bool uses_negative() const { return cfg_scale_ != 1.0f; }
 
@@ -26,7 +30,7 @@ class DiffusionSampler {
                             NoiseSource& noise, int64_t frame);
 
  private:
-  const DiffusionHead& head_;
+  HeadFn head_;
   DpmSolver solver_;
   float cfg_scale_;
   size_t latent_dim_;

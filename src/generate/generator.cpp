@@ -11,8 +11,10 @@ GenerationResult generate_speech(const ModelManifest& manifest, const ModelGraph
                                  const VoicePreset& voice, const GenerationSettings& settings,
                                  TextWindowQueue& text, NoiseSource& noise, GenerationObserver& observer) {
   const int64_t max_positions = manifest.max_positions;
-  DiffusionSampler sampler(graphs.diffusion_head, manifest.scheduler, settings.steps, settings.solver,
-                           settings.cfg_scale, manifest.latent_dim);
+  DiffusionSampler sampler(
+      [&head = graphs.diffusion_head](std::span<const float> noisy, std::span<const float> t,
+                                      std::span<const float> cond) { return head.run(noisy, t, cond); },
+      manifest.scheduler, settings.steps, settings.solver, settings.cfg_scale, manifest.latent_dim);
   // Per-utterance state (3.4): copies of the voice caches, which grow as the utterance proceeds.
   KvCache lm = KvCache::copy_of(voice.lm_k, voice.lm_v, manifest.num_key_value_heads, voice.info.lm_len,
                                 manifest.head_dim);

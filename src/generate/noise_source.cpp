@@ -1,6 +1,7 @@
 #include "generate/noise_source.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -31,6 +32,11 @@ InjectedNoise::InjectedNoise(std::vector<float> values, std::vector<int64_t> sha
   if (values_.size() != static_cast<size_t>(frames_ * slots_ * latent_dim_)) {
     fail(ErrorKind::kInput,
          "noise holds " + std::to_string(values_.size()) + " values, shape " + got + " needs more");
+  }
+  const auto bad = std::find_if(values_.begin(), values_.end(), [](float v) { return !std::isfinite(v); });
+  if (bad != values_.end()) {
+    fail(ErrorKind::kInput, "noise contains NaN or infinite values (first at flat index " +
+                                std::to_string(bad - values_.begin()) + ")");
   }
 }
 

@@ -32,7 +32,7 @@ class SeededNoise final : public NoiseSource {
 };
 
 // values/shape as in vv::NoiseArray: [F, Z] or [F, N, Z] (N = steps). Throws kInput when the shape does not
-// fit (Z, N, SDE without step noise) and when a frame beyond F is requested.
+// fit (Z, N, SDE without step noise) or a value is NaN/Inf, and when a frame beyond F is requested.
 class InjectedNoise final : public NoiseSource {
  public:
   InjectedNoise(std::vector<float> values, std::vector<int64_t> shape, int latent_dim, int steps,

@@ -22,16 +22,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const fs::path kFixtureDir = fs::path(VV_SOURCE_DIR) / "tests" / "data" / "tokenizer";
-const fs::path kRealTokenizer =
-    fs::path(VV_SOURCE_DIR) / ".." / "shared" / "data" / "tokenizer" / "tokenizer.json";
-
-#define REQUIRE_SHARED(path)                                                                     \
-  do {                                                                                           \
-    if (!fs::exists(path)) {                                                                     \
-      if (vv_test::in_ci()) FAIL() << "required test data is missing: " << (path);               \
-      GTEST_SKIP() << "required test data is missing: " << (path) << " (../shared beside repo)"; \
-    }                                                                                            \
-  } while (0)
+const fs::path kRealTokenizer = vv_test::real_tokenizer_path();
 
 std::vector<json> read_jsonl(const fs::path& path) {
   std::ifstream in(path);
