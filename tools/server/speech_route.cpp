@@ -8,143 +8,13 @@
 
 #include "server/audio_encoder.h"
 #include "server/server_impl.h"
+#include "server/speech_request.h"
 
 namespace vv::server {
 
 namespace {
 
 using json = nlohmann::json;
-
-struct BadRequest {
-  std::string message, param;
-  http::status status = http::status::bad_request;
-};
-
-struct SpeechRequest {
-  std::string model, input, voice;
-  AudioFormat format = AudioFormat::kMp3;
-  bool sse = false;
-  SynthesisOptions options;
-};
-
-size_t code_points(std::string_view s) {
-  size_t n = 0;
-  for (const char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-const json& field(const json& body, const char* name, json::value_t type, const char* type_name) {
-  const json& v = body.at(name);
-  const bool ok = v.type() == type || (type == json::value_t::number_float && v.is_number());
-  if (!ok) throw BadRequest{std::string("'") + name + "' must be " + type_name, name};
-  return v;
-}
-
-std::string voice_list(const Engine& engine) {
-  std::string names;
-  for (const VoiceDescription& v : engine.voices()) names += (names.empty() ? "" : ", ") + v.name;
-  return names;
-}
-
-SpeechRequest parse_request(const Exchange& ex) {
-  const auto type = ex.request.find(http::field::content_type);
-  if (type == ex.request.end() || type->value().substr(0, 16) != "application/json")
-    throw BadRequest{"Content-Type must be application/json", "", http::status::unsupported_media_type};
-  json body;
-  try {
-    body = json::parse(ex.request.body());
-  } catch (const json::parse_error& e) {
-    throw BadRequest{std::string("the body is not valid JSON: ") + e.what(), ""};
-  }
-  if (!body.is_object()) throw BadRequest{"the body must be a JSON object", ""};
-  // OpenAI's fields ("instructions" is accepted and ignored), then our extensions.
-  static const char* kKnown[] = {"model",     "input",         "voice",        "response_format",
-                                 "speed",     "stream_format", "instructions", "seed",
-                                 "cfg_scale", "steps",         "max_seconds",  "ignore_eos"};
-  for (const auto& [key, value] : body.items()) {
-    if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
-        std::end(kKnown))
-      throw BadRequest{"unknown field '" + key + "'", key};
-  }
-  SpeechRequest r;
-  if (body.contains("model"))
-    r.model = field(body, "model", json::value_t::string, "a string").get<std::string>();
-  if (!body.contains("input")) throw BadRequest{"'input' is required", "input"};
-  r.input = field(body, "input", json::value_t::string, "a string").get<std::string>();
-  const size_t chars = code_points(r.input);
-  if (chars == 0) throw BadRequest{"'input' is empty", "input"};
-  if (chars > ex.server.options.max_input_chars) {
-    throw BadRequest{"'input' has " + std::to_string(chars) + " characters; the limit is " +
-                         std::to_string(ex.server.options.max_input_chars),
-                     "input"};
-  }
-  if (!body.contains("voice")) throw BadRequest{"'voice' is required", "voice"};
-  const json& voice = body.at("voice");
-  if (voice.is_string()) {
-    r.voice = voice.get<std::string>();
-  } else if (voice.is_object() && voice.contains("id") && voice.at("id").is_string()) {
-    r.voice = voice.at("id").get<std::string>();
-  } else {
-    throw BadRequest{"'voice' must be a voice name or {\"id\": name}", "voice"};
-  }
-  const std::vector<VoiceDescription> voices = ex.server.engine.voices();
-  if (std::none_of(voices.begin(), voices.end(),
-                   [&](const VoiceDescription& v) { return v.name == r.voice; }))
-    throw BadRequest{"unknown voice '" + r.voice + "'; available voices: " + voice_list(ex.server.engine),
-                     "voice"};
-  if (body.contains("response_format")) {
-    const std::string f =
-        field(body, "response_format", json::value_t::string, "a string").get<std::string>();
-    if (f == "aac") {
-      throw BadRequest{
-          "response_format 'aac' is not supported (no acceptable AAC encoder is available); use "
-          "mp3, opus, flac, wav or pcm",
-          "response_format"};
-    }
-    const auto format = parse_audio_format(f);
-    if (!format)
-      throw BadRequest{"response_format must be one of mp3, opus, flac, wav, pcm", "response_format"};
-    r.format = *format;
-  }
-  if (body.contains("speed")) {
-    const double speed = field(body, "speed", json::value_t::number_float, "a number").get<double>();
-    if (speed != 1.0)
-      throw BadRequest{"only speed 1.0 is supported (the model has no speed control)", "speed"};
-  }
-  if (body.contains("stream_format")) {
-    const std::string f = field(body, "stream_format", json::value_t::string, "a string").get<std::string>();
-    if (f != "audio" && f != "sse")
-      throw BadRequest{"stream_format must be 'audio' or 'sse'", "stream_format"};
-    r.sse = f == "sse";
-  }
-  if (body.contains("instructions")) field(body, "instructions", json::value_t::string, "a string");
-  r.options.voice = r.voice;
-  if (body.contains("seed")) {
-    const json& s = body.at("seed");
-    if (!s.is_number_unsigned()) throw BadRequest{"'seed' must be a whole number in 0..2^64-1", "seed"};
-    r.options.seed = s.get<uint64_t>();
-  }
-  if (body.contains("cfg_scale")) {
-    const double cfg = field(body, "cfg_scale", json::value_t::number_float, "a number").get<double>();
-    if (!(cfg >= 0 && cfg <= 100)) throw BadRequest{"'cfg_scale' must be in 0..100", "cfg_scale"};
-    r.options.cfg_scale = static_cast<float>(cfg);
-  }
-  if (body.contains("steps")) {
-    const json& s = body.at("steps");
-    if (!s.is_number_integer() || s.get<int64_t>() < 1 || s.get<int64_t>() > 50)
-      throw BadRequest{"'steps' must be a whole number in 1..50", "steps"};
-    r.options.steps = s.get<int>();
-  }
-  if (body.contains("max_seconds")) {
-    const double s = field(body, "max_seconds", json::value_t::number_float, "a number").get<double>();
-    if (!(s > 0 && s <= 3600)) throw BadRequest{"'max_seconds' must be in (0, 3600]", "max_seconds"};
-    const double frames = s * ex.server.engine.sample_rate() / ex.server.engine.samples_per_frame();
-    r.options.max_frames = static_cast<int64_t>(std::ceil(frames));
-  }
-  if (body.contains("ignore_eos"))
-    r.options.ignore_eos = field(body, "ignore_eos", json::value_t::boolean, "true or false").get<bool>();
-  return r;
-}
 
 std::string base64(std::string_view bytes) {
   namespace b64 = boost::beast::detail::base64;
@@ -172,9 +42,16 @@ void handle_speech(Exchange& ex) {
   Server& server = ex.server;
   SpeechRequest r;
   try {
-    r = parse_request(ex);
+    SpeechLimits limits;
+    limits.max_input_chars = server.options.max_input_chars;
+    for (const VoiceDescription& v : server.engine.voices()) limits.voices.push_back(v.name);
+    limits.sample_rate = server.engine.sample_rate();
+    limits.samples_per_frame = server.engine.samples_per_frame();
+    const auto type = ex.request.find(http::field::content_type);
+    r = parse_speech_request(type == ex.request.end() ? std::string_view() : std::string_view(type->value()),
+                             ex.request.body(), limits);
   } catch (const BadRequest& bad) {
-    ex.error(bad.status, bad.message, "invalid_request_error", bad.param);
+    ex.error(static_cast<http::status>(bad.status), bad.message, "invalid_request_error", bad.param);
     return;
   }
   const auto start = std::chrono::steady_clock::now();
