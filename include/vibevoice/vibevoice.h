@@ -2,16 +2,19 @@
  *
  * Conventions
  * - Opaque handles (vv_engine, vv_stream); each create/load function has a matching free function.
- * - Parameter structs start with `struct_size` (set by the default-params functions; lets the library
- *   accept structs from older headers). Always start from the defaults, then change fields.
+ * - Parameter structs start with `struct_size` (set by the default-params functions). New fields are only
+ *   ever appended, so the library accepts a struct from an older header: fields beyond its struct_size get
+ *   their defaults. Always start from the defaults, then change fields.
  * - Functions return a vv_status; on failure vv_last_error() returns a message for the calling thread
  *   (valid until the next failing call on that thread). Status values equal the `vibevoice` CLI exit codes.
  * - Text is UTF-8 with an explicit byte length.
  *
  * Threading: a vv_engine may be used by several threads at once (vv_synthesize and streams run
- * independently). A vv_stream must not be used by several threads at once. Audio callbacks of a stream run
- * on the stream's worker thread; those of vv_synthesize on the calling thread (with decode_thread: on the
- * decoding thread, in order, one at a time).
+ * independently). A vv_stream must not be used by several threads at once, except vv_stream_cancel, which
+ * may be called from any thread at any time before vv_stream_free (also from a callback, or while another
+ * thread is blocked in vv_stream_wait / vv_stream_next). Callbacks of a stream run on the stream's worker
+ * thread; those of vv_synthesize on the calling thread (audio with decode_thread: on the decoding thread).
+ * Callbacks of one utterance are called in order, one at a time.
  */
 #ifndef VIBEVOICE_H
 #define VIBEVOICE_H
@@ -19,18 +22,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Version of this header; vv_version() returns the library's (equal unless header and library differ).
+ * Kept equal to the CMake project version (checked when the tests are built). */
+#define VV_VERSION_MAJOR 0
+#define VV_VERSION_MINOR 1
+#define VV_VERSION_PATCH 0
+#define VV_VERSION "0.1.0"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Equal to the C++ vv::ErrorKind values and to the `vibevoice` CLI exit codes. */
 typedef enum vv_status {
   VV_OK = 0,
-  VV_ERROR_USAGE = 2,  /* bad argument / option value */
-  VV_ERROR_MODEL = 3,  /* model directory, graph, manifest or voice problem (incl. unknown voice) */
-  VV_ERROR_INPUT = 4,  /* bad text (invalid UTF-8, empty, too long) or bad injected noise */
-  VV_ERROR_RUNTIME = 5 /* ONNX Runtime failure, unavailable execution provider, internal error */
+  VV_ERROR_USAGE = 2,  /* bad argument / option value (NULL pointer, steps out of range, wrong struct_size,
+                        * unknown provider name, misuse of a stream) */
+  VV_ERROR_MODEL = 3,  /* model directory, graph, manifest or voice problem, incl. an unknown voice name
+                        * (the message lists the available voices) */
+  VV_ERROR_INPUT = 4,  /* bad text (invalid UTF-8, empty, too long) or bad injected noise (shape, length) */
+  VV_ERROR_RUNTIME = 5 /* ONNX Runtime failure, execution provider not in this ONNX Runtime build (e.g.
+                        * "cuda" in a CPU-only build), out of memory, internal error */
 } vv_status;
 
+/* Equal to the C++ vv::StopReason values. */
 typedef enum vv_stop_reason {
   VV_STOP_EOS = 0,        /* end-of-speech classifier fired */
   VV_STOP_MAX_FRAMES = 1, /* max_frames reached */
@@ -45,6 +60,7 @@ typedef struct vv_stream vv_stream;
 
 /* Message of the last failure on this thread ("" if none). */
 const char* vv_last_error(void);
+/* Version of the library, "major.minor.patch" (VV_VERSION of the header it was built with). */
 const char* vv_version(void);
 
 /* ---- engine ---------------------------------------------------------------------------------------- */
@@ -86,6 +102,24 @@ typedef void (*vv_audio_callback)(const vv_audio_chunk* chunk, void* user_data);
 /* Polled between frames; non-zero stops generation (stop reason VV_STOP_CANCELLED). */
 typedef int (*vv_abort_callback)(void* user_data);
 
+/* Equal to the C++ vv::StreamEvent::Kind values. */
+typedef enum vv_event_kind {
+  VV_EVENT_AUDIO = 0,    /* `chunk` holds new audio */
+  VV_EVENT_UNDERRUN = 1, /* generation caught up with the text: it waits at a text-window boundary for
+                          * vv_stream_push_text or vv_stream_finish (all audio so far was delivered) */
+  VV_EVENT_END = 2       /* generation is over (`stop_reason`); no further events */
+} vv_event_kind;
+
+typedef struct vv_stream_event {
+  vv_event_kind kind;
+  int64_t frame;              /* frames generated so far (AUDIO: first_frame + frame_count of the chunk) */
+  vv_stop_reason stop_reason; /* END only (VV_STOP_EOS otherwise) */
+  vv_audio_chunk chunk;       /* AUDIO only (all zero otherwise); samples valid as documented where the
+                               * event is handed out */
+} vv_stream_event;
+
+typedef void (*vv_event_callback)(const vv_stream_event* event, void* user_data);
+
 typedef struct vv_synthesis_params {
   size_t struct_size;
   const char* voice; /* required: a name from vv_engine_voice() */
@@ -96,16 +130,26 @@ typedef struct vv_synthesis_params {
   int chunk_frames;   /* K frames per decoder call / chunk, default 1 */
   int64_t max_frames; /* 0 = until EOS / length limit */
   int ignore_eos;     /* non-zero: benchmark mode, ignore the EOS classifier */
-  /* Optional injected noise (parity tests): float32 [F, Z] or [F, steps, Z], C order. */
+  /* Optional injected noise (parity tests): float32 [F, Z] or [F, steps, Z], C order; copied by the call
+   * that takes the params. Needed for every generated frame (VV_ERROR_INPUT otherwise). */
   const float* noise;
   const int64_t* noise_shape;
   size_t noise_ndim;
   vv_audio_callback on_audio; /* optional: every chunk as soon as it is decoded */
   vv_abort_callback should_abort;
-  void* user_data; /* passed to both callbacks */
-  /* Non-zero: decode audio on an own thread, overlapping generation (same audio; on_audio is then called
-   * from that thread). */
+  void* user_data; /* passed to every callback */
+  /* Non-zero: decode audio on an own thread, overlapping generation (same audio, bit for bit; audio
+   * callbacks are then called from that thread). */
   int decode_thread;
+  /* ---- appended after the first layout (a struct_size without them: the defaults below) ---- */
+  /* Number of floats at `noise`: must equal the product of noise_shape (VV_ERROR_INPUT otherwise, also if
+   * that product overflows). Default 0. A struct from a header without this field: the library trusts
+   * noise_shape, as it did then. */
+  size_t noise_len;
+  /* Optional: every event of the utterance (AUDIO, UNDERRUN, END), in order; the chunk's samples are valid
+   * only during the call. Default NULL. With on_audio too, each chunk goes to both. vv_synthesize sends
+   * AUDIO events and a final END (no UNDERRUN: the text is complete). */
+  vv_event_callback on_event;
 } vv_synthesis_params;
 
 vv_synthesis_params vv_synthesis_default_params(void);
@@ -126,15 +170,36 @@ vv_status vv_synthesize(const vv_engine* engine, const char* text, size_t text_l
 void vv_audio_free(vv_audio* audio); /* NULL is allowed */
 
 /* ---- streaming ------------------------------------------------------------------------------------- */
-/* Incremental text: audio chunks go to params->on_audio (required) on the stream's worker thread. The
- * audio is identical to vv_synthesize on the whole text for any split of the text. When text arrives
- * slower than speech, generation waits at a text-window boundary. */
+/* Incremental text (e.g. LLM tokens): push text in pieces, generation runs on the stream's worker thread.
+ * The audio is identical, bit for bit, to vv_synthesize on the whole text for any split of the text (even
+ * inside a UTF-8 sequence). When text arrives slower than speech, generation waits at a text-window
+ * boundary and reports an UNDERRUN event.
+ *
+ * Two ways to receive the events, chosen at vv_stream_create:
+ * - callback: params->on_audio and/or params->on_event set; they are called on the worker thread.
+ * - pull: neither set; call vv_stream_next() until it returns an END event (like a start/next loop).
+ *
+ * Memory: a stream holds the model state of one utterance and the latents generated so far (latent_dim
+ * floats per frame); each sample is handed out once and not kept. In pull mode at most 16 events
+ * (vv::Stream::kMaxPendingEvents, each of chunk_frames * hop_length samples) wait to be pulled: a consumer
+ * slower than the generation makes the generation wait. The stream also keeps the last event returned by
+ * vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the events). */
 vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,
                            vv_stream** out_stream);
+/* VV_ERROR_INPUT for invalid UTF-8 or text beyond the length limit; VV_ERROR_USAGE after finish/cancel. */
 vv_status vv_stream_push_text(vv_stream* stream, const char* text, size_t text_len);
-vv_status vv_stream_finish(vv_stream* stream); /* end of text; returns immediately */
-/* Blocks until generation is over; stop reason in *out_reason (may be NULL). */
+/* End of text; returns immediately. VV_ERROR_INPUT (and the stream ends) if the whole text is empty. */
+vv_status vv_stream_finish(vv_stream* stream);
+/* Pull mode: blocks until the next event and stores it in *out_event. An AUDIO event's samples are owned
+ * by the stream and valid until the next vv_stream_next or vv_stream_free. After END, returns END again.
+ * An error raised by the generation (e.g. VV_ERROR_RUNTIME, VV_ERROR_INPUT for too little injected
+ * noise) is returned once the events before it are pulled. VV_ERROR_USAGE on a callback stream. */
+vv_status vv_stream_next(vv_stream* stream, vv_stream_event* out_event);
+/* Blocks until generation is over; stop reason in *out_reason (may be NULL). In pull mode the events not
+ * yet pulled are discarded. Returns an error raised by the generation. */
 vv_status vv_stream_wait(vv_stream* stream, vv_stop_reason* out_reason);
+/* Stops generation as soon as possible (the running model call completes, then at most the frames
+ * already generated are delivered); the stream ends with VV_STOP_CANCELLED. Any thread (see Threading). */
 vv_status vv_stream_cancel(vv_stream* stream);
 void vv_stream_free(vv_stream* stream); /* cancels if still running; NULL is allowed */
 
