@@ -13,9 +13,10 @@
 //
 // Threading: an Engine is immutable after load() and may be shared by several threads; synthesize() and
 // stream() may be called concurrently (each utterance has its own state). One Stream object must not be
-// used from several threads at once (push_text/finish/pull/cancel from one thread, or externally
-// synchronised). Stream callbacks run on the stream's internal worker thread (audio events: on the decoding
-// thread with SynthesisOptions::decode_thread; events still arrive in order, one at a time).
+// used from several threads at once (push_text/finish/pull/wait from one thread, or externally
+// synchronised), except cancel(), which any thread may call at any time. Stream callbacks run on the
+// stream's internal worker thread (audio events: on the decoding thread with SynthesisOptions::decode_thread;
+// events still arrive in order, one at a time).
 //
 // No ONNX Runtime types appear in this header.
 #pragma once
@@ -124,8 +125,15 @@ class Engine;
 // speech, generation waits at the next window boundary and reports a kUnderrun event. Leading whitespace is
 // dropped as it arrives, typographic quotes are normalised per code point, and finish() applies the
 // model's strip + trailing newline rule to the whole text and flushes.
+//
+// Memory: every sample is handed out once — to the event callback, to pull(), or to wait() — and never
+// kept elsewhere (only the latents, latent_dim floats per frame, are kept for wait()). Without a callback,
+// at most kMaxPendingEvents events wait to be pulled (kMaxPendingEvents * chunk_frames * hop_length
+// samples): when the consumer is slower than the generation, the generation waits for it (backpressure).
 class Stream {
  public:
+  static constexpr int kMaxPendingEvents = 16;
+
   Stream(Stream&&) noexcept;
   Stream& operator=(Stream&&) noexcept;
   ~Stream();  // cancels and joins the worker
@@ -136,13 +144,17 @@ class Stream {
   // Marks the end of the text. Throws kInput if the whole text is empty after preparation.
   void finish();
   // Stops generation as soon as possible (the current model call completes); the stream ends with
-  // kCancelled.
+  // kCancelled. Callable from any thread at any time, also while another thread is inside push_text(),
+  // finish(), pull() or wait(); a push_text()/finish() that starts after it throws kUsage.
   void cancel();
   // Next event, blocking until one is available. Only when no event callback was given. After kEnd, keeps
   // returning kEnd. Rethrows an error raised by the generation (e.g. kRuntime, kInput for injected noise).
   StreamEvent pull();
-  // Blocks until generation is over and returns the whole result (samples of all chunks, latents).
-  // Rethrows an error raised by the generation.
+  // Blocks until generation is over and returns the result: frames, latents, stop_reason, and in `samples`
+  // the audio not handed out yet — without a callback, the chunks not pulled (all of them when pull() was
+  // never called; wait() drains the events, pull() then returns kEnd); with a callback, none (the callback
+  // received every chunk). Later calls return no samples. Rethrows an error raised by the generation or
+  // thrown by the event callback (also on the kEnd event).
   Audio wait();
 
  private:
@@ -154,8 +166,9 @@ class Stream {
 
 class Engine {
  public:
-  // Loads the model directory. kModel for a missing/invalid manifest, graph or voice list; kUsage/kRuntime
-  // for an unknown or unavailable execution provider.
+  // Loads the model directory. kModel for a missing/invalid manifest, graph or voice list; kUsage for an
+  // unknown provider name or a thread count out of range; kRuntime for a provider this ONNX Runtime build
+  // lacks (e.g. "cuda" in a CPU-only build) or a failure of ONNX Runtime.
   static Engine load(const EngineOptions& options);
   Engine(Engine&&) noexcept;
   Engine& operator=(Engine&&) noexcept;
@@ -168,14 +181,16 @@ class Engine {
 
   // Whole utterance, generated in the calling thread. `on_chunk` (optional) receives every chunk as soon
   // as it is decoded (on the calling thread, or on the decoding thread with decode_thread). Validation
-  // errors: kUsage for options (unknown voice — the message lists the available ones —, steps outside 1..50,
-  // cfg_scale < 0, chunk_frames < 1, max_frames < 0), kInput for the text (invalid UTF-8, empty after
-  // preparation, longer than the model's position limit).
+  // errors: kModel for an unknown or missing voice (the message lists the available ones) or a voice file
+  // that cannot be loaded; kUsage for option values (steps outside 1..50, cfg_scale < 0 or not finite,
+  // chunk_frames < 1, max_frames < 0); kInput for the text (invalid UTF-8, empty after preparation, longer
+  // than the model's position limit) and for injected noise of the wrong shape or with too few frames.
   Audio synthesize(std::string_view text, const SynthesisOptions& options,
                    const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
 
   // Starts a stream (options validated now). With `on_event`, events are delivered to it on the worker
-  // thread and pull() must not be used; without it, use pull(). The Stream keeps the loaded model alive.
+  // thread and pull() must not be used; without it, use pull() and/or wait(). An exception thrown by
+  // `on_event` ends the stream and is rethrown by wait(). The Stream keeps the loaded model alive.
   Stream stream(const SynthesisOptions& options, std::function<void(const StreamEvent&)> on_event = {}) const;
 
   struct Impl;

@@ -1,12 +1,13 @@
 // vv::Stream: incremental text in, audio events out. The generation loop runs on a worker thread and
-// blocks at text-window boundaries until push_text()/finish() make the next window final.
+// blocks at text-window boundaries until push_text()/finish() make the next window final. Every sample is
+// handed out once: to the event callback, to pull() (through a bounded EventQueue), or to wait().
 #include <atomic>
 #include <condition_variable>
-#include <deque>
 #include <exception>
 #include <thread>
 
 #include "engine/engine_impl.h"
+#include "engine/event_queue.h"
 #include "generate/incremental_text.h"
 
 namespace vv {
@@ -19,62 +20,56 @@ struct Stream::Impl final : GenerationObserver {
         text(*engine->tokenizer),
         queue(engine->manifest.text_window),
         on_event(std::move(cb)),
-        should_abort(std::move(abort)) {
-    audio.sample_rate = engine->manifest.sample_rate;
+        should_abort(std::move(abort)),
+        events(static_cast<size_t>(Stream::kMaxPendingEvents)) {
+    result.sample_rate = engine->manifest.sample_rate;
     worker = std::thread([this] { run(); });
   }
 
   ~Impl() override {
     cancel();
+    events.abandon();  // nobody pulls any more: a worker blocked on a full queue goes on
     if (worker.joinable()) worker.join();
   }
 
   void run() {
-    GenerationResult result;
     std::exception_ptr failure;
     try {
-      result = generate_speech(engine->manifest, *engine->graphs, *resolved.voice, resolved.settings, queue,
-                               *resolved.noise, *this);
+      GenerationResult r = generate_speech(engine->manifest, *engine->graphs, *resolved.voice,
+                                           resolved.settings, queue, *resolved.noise, *this);
+      StreamEvent end;
+      end.kind = StreamEvent::kEnd;
+      end.frame = r.frames;
+      end.stop_reason = r.stop_reason;
+      {
+        std::lock_guard lock(mutex);
+        result.latents = std::move(r.latents);
+        result.frames = r.frames;
+        result.stop_reason = r.stop_reason;
+      }
+      if (on_event) on_event(end);  // pull() makes its kEnd from `result`
     } catch (...) {
-      failure = std::current_exception();
+      failure = std::current_exception();  // from the generation or from the event callback
     }
-    StreamEvent end;
-    end.kind = StreamEvent::kEnd;
-    end.frame = result.frames;
-    end.stop_reason = result.stop_reason;
     {
       std::lock_guard lock(mutex);
-      audio.latents = std::move(result.latents);
-      audio.frames = result.frames;
-      audio.stop_reason = result.stop_reason;
       error = failure;
-    }
-    if (!failure) deliver(std::move(end));
-    {
-      std::lock_guard lock(mutex);
       ended = true;
     }
+    events.close();
     cv.notify_all();
   }
 
   void deliver(StreamEvent&& event) {
     if (on_event) {
       on_event(event);
-      return;
+    } else {
+      events.push(std::move(event));  // blocks while kMaxPendingEvents are waiting (backpressure)
     }
-    {
-      std::lock_guard lock(mutex);
-      events.push_back(std::move(event));
-    }
-    cv.notify_all();
   }
 
-  // GenerationObserver (worker thread)
+  // GenerationObserver (worker thread, or the decoding thread for on_chunk)
   void on_chunk(AudioChunk&& chunk) override {
-    {
-      std::lock_guard lock(mutex);
-      audio.samples.insert(audio.samples.end(), chunk.samples.begin(), chunk.samples.end());
-    }
     StreamEvent ev;
     ev.kind = StreamEvent::kAudio;
     ev.frame = chunk.first_frame + chunk.frame_count;
@@ -89,27 +84,32 @@ struct Stream::Impl final : GenerationObserver {
   }
   bool should_stop() override { return cancelled.load() || (should_abort && should_abort()); }
 
-  void cancel() {
+  void cancel() {  // any thread
     cancelled = true;
     queue.cancel();
   }
 
+  // Blocks until the worker is done; rethrows its error.
+  void wait_ended(std::unique_lock<std::mutex>& lock) {
+    cv.wait(lock, [&] { return ended; });
+    if (error) std::rethrow_exception(error);
+  }
+
   std::shared_ptr<const Engine::Impl> engine;
   ResolvedSynthesis resolved;
-  IncrementalText text;  // producer side (caller's thread)
+  IncrementalText text;  // producer side (the owner's thread)
   TextWindowQueue queue;
   std::function<void(const StreamEvent&)> on_event;
   std::function<bool()> should_abort;
-  bool text_closed = false;
+  std::atomic<bool> text_closed{false};  // finish() (owner) or cancel() (any thread)
+  std::atomic<bool> cancelled{false};
+  EventQueue events;  // pull() mode only
 
-  std::mutex mutex;
+  std::mutex mutex;  // guards what follows
   std::condition_variable cv;
-  std::deque<StreamEvent> events;
-  Audio audio;
+  Audio result;  // everything but the samples, set when generation is over
   std::exception_ptr error;
   bool ended = false;
-  bool end_pulled = false;
-  std::atomic<bool> cancelled{false};
   std::thread worker;  // last: started after everything above is constructed
 };
 
@@ -119,15 +119,14 @@ Stream& Stream::operator=(Stream&&) noexcept = default;
 Stream::~Stream() = default;
 
 void Stream::push_text(std::string_view text) {
-  if (impl_->text_closed) fail(ErrorKind::kUsage, "push_text() after finish() or cancel()");
+  if (impl_->text_closed.load()) fail(ErrorKind::kUsage, "push_text() after finish() or cancel()");
   const std::vector<Token> tokens = impl_->text.push(text);
   impl_->engine->check_length(*impl_->resolved.voice, impl_->text.tokens_emitted());
   impl_->queue.append(tokens);
 }
 
 void Stream::finish() {
-  if (impl_->text_closed) fail(ErrorKind::kUsage, "finish() after finish() or cancel()");
-  impl_->text_closed = true;
+  if (impl_->text_closed.exchange(true)) fail(ErrorKind::kUsage, "finish() after finish() or cancel()");
   try {
     const std::vector<Token> tokens = impl_->text.finish();
     impl_->engine->check_length(*impl_->resolved.voice, impl_->text.tokens_emitted());
@@ -146,26 +145,29 @@ void Stream::cancel() {
 
 StreamEvent Stream::pull() {
   if (impl_->on_event) fail(ErrorKind::kUsage, "pull() on a stream created with an event callback");
+  if (std::optional<StreamEvent> ev = impl_->events.pop()) return std::move(*ev);
   std::unique_lock lock(impl_->mutex);
-  impl_->cv.wait(lock, [&] { return !impl_->events.empty() || impl_->ended; });
-  if (!impl_->events.empty()) {
-    StreamEvent ev = std::move(impl_->events.front());
-    impl_->events.pop_front();
-    return ev;
-  }
-  if (impl_->error) std::rethrow_exception(impl_->error);
+  impl_->wait_ended(lock);
   StreamEvent end;
   end.kind = StreamEvent::kEnd;
-  end.frame = impl_->audio.frames;
-  end.stop_reason = impl_->audio.stop_reason;
+  end.frame = impl_->result.frames;
+  end.stop_reason = impl_->result.stop_reason;
   return end;
 }
 
 Audio Stream::wait() {
+  std::vector<float> samples;  // the audio nobody pulled yet
+  if (!impl_->on_event) {
+    while (std::optional<StreamEvent> ev = impl_->events.pop()) {
+      if (ev->kind == StreamEvent::kAudio)
+        samples.insert(samples.end(), ev->chunk.samples.begin(), ev->chunk.samples.end());
+    }
+  }
   std::unique_lock lock(impl_->mutex);
-  impl_->cv.wait(lock, [&] { return impl_->ended; });
-  if (impl_->error) std::rethrow_exception(impl_->error);
-  return impl_->audio;
+  impl_->wait_ended(lock);
+  Audio out = impl_->result;
+  out.samples = std::move(samples);
+  return out;
 }
 
 Stream Engine::stream(const SynthesisOptions& options,

@@ -9,39 +9,34 @@
 #include <string>
 #include <thread>
 
-#include "tiny_model.h"
+#include "stream_fixture.h"
 #include "vibevoice/vibevoice.hpp"
 
 namespace {
 
 using vv_test::engine;
-using vv_test::model_dir;
+using vv_test::kStreamFrames;
+using vv_test::kStreamText;
 
-// Enough text for several windows; multi-byte characters, typographic quotes, inner newline, digits.
-const std::string kText =
-    "  \u201cStreaming\u201d text, caf\u00e9 na\u00efve \u2014 it\u2019s 42 items.\nSecond line: \U0001F600 "
-    "ok, "
-    "done.  \n";
-constexpr int64_t kFrames = 48;  // covers every text window of kText
+constexpr int64_t kFrames = kStreamFrames;
+const std::string& kText = kStreamText;
 
 vv::SynthesisOptions options(bool decode_thread = false) {
-  vv::SynthesisOptions o;
-  o.decode_thread = decode_thread;
-  o.voice = "synthetic";
-  o.seed = 5;
-  o.max_frames = kFrames;
-  o.ignore_eos = true;
-  o.chunk_frames = 2;
-  return o;
+  return vv_test::stream_options(decode_thread);
 }
 
 const vv::Audio& whole() {
-  static const vv::Audio audio = engine().synthesize(kText, options());
-  return audio;
+  return vv_test::whole_text_audio();
 }
 
+// Streams the text cut at `cuts`; the samples are those the event callback received (wait() then has
+// none: every sample is handed out once).
 vv::Audio stream_in_pieces(const std::vector<size_t>& cuts) {
-  vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
+  std::vector<float> samples;
+  vv::Stream s = engine().stream(options(), [&](const vv::StreamEvent& ev) {
+    if (ev.kind == vv::StreamEvent::kAudio)
+      samples.insert(samples.end(), ev.chunk.samples.begin(), ev.chunk.samples.end());
+  });
   size_t prev = 0;
   for (size_t cut : cuts) {
     s.push_text(std::string_view(kText).substr(prev, cut - prev));
@@ -49,7 +44,10 @@ vv::Audio stream_in_pieces(const std::vector<size_t>& cuts) {
   }
   s.push_text(std::string_view(kText).substr(prev));
   s.finish();
-  return s.wait();
+  vv::Audio a = s.wait();
+  EXPECT_TRUE(a.samples.empty()) << "the callback received the samples";
+  a.samples = std::move(samples);
+  return a;
 }
 
 }  // namespace
@@ -120,30 +118,38 @@ TEST_P(StreamDecode, PullReportsUnderrunAndResumesExactly) {
   EXPECT_EQ(s.pull().kind, vv::StreamEvent::kEnd);  // stays at the end
 }
 
-TEST(Stream, CancelStopsEarly) {
+// cancel() from the event callback right after the 2nd chunk: generation polls for cancellation before
+// every frame and the chunk of frames 2..3 is delivered while frame 3 is pushed (no decoding thread), so
+// exactly 2 chunks = 4 frames are generated.
+TEST(Stream, CancelStopsBeforeTheNextFrame) {
   REQUIRE_MODEL();
   auto o = options();
   o.max_frames = 0;  // would run to the length limit
-  std::atomic<int> chunks{0};
+  int chunks = 0;
+  vv::Stream* self = nullptr;
   vv::Stream s = engine().stream(o, [&](const vv::StreamEvent& ev) {
-    if (ev.kind == vv::StreamEvent::kAudio) ++chunks;
+    if (ev.kind == vv::StreamEvent::kAudio && ++chunks == 2) self->cancel();
   });
+  self = &s;  // set before any text, hence before any event
   s.push_text(kText);
   s.finish();
-  while (chunks.load() < 2) std::this_thread::yield();
-  s.cancel();
   const vv::Audio a = s.wait();
   EXPECT_EQ(a.stop_reason, vv::StopReason::kCancelled);
-  EXPECT_LT(a.frames, 40);
+  EXPECT_EQ(chunks, 2);
+  EXPECT_EQ(a.frames, 2 * o.chunk_frames);
+  EXPECT_EQ(a.latents,
+            std::vector<float>(whole().latents.begin(), whole().latents.begin() + 4 * engine().latent_dim()));
   EXPECT_THROW(s.push_text("more"), vv::Error);
 }
 
 TEST(Stream, CancelWhileWaitingForText) {
   REQUIRE_MODEL();
   vv::Stream s = engine().stream(options(), [](const vv::StreamEvent&) {});
-  s.push_text("Hello");
+  s.push_text("Hello");  // not a final window yet ("Hello" may continue): nothing can be generated
   s.cancel();
-  EXPECT_EQ(s.wait().stop_reason, vv::StopReason::kCancelled);
+  const vv::Audio a = s.wait();
+  EXPECT_EQ(a.stop_reason, vv::StopReason::kCancelled);
+  EXPECT_EQ(a.frames, 0);
 }
 
 TEST(Stream, Errors) {
