@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "model/manifest.h"
 #include "runtime/acoustic_decoder.h"
@@ -235,12 +237,66 @@ TEST(Engine, InjectedNoiseIsUsedAndValidated) {
   EXPECT_EQ(error_kind([&] { engine().synthesize(kText, o); }), vv::ErrorKind::kInput);
 }
 
-TEST(Engine, AbortCallbackStops) {
+// should_abort is polled before every frame, and with chunk_frames = 1 (no decoding thread) the chunk of
+// frame n is delivered while frame n is generated: turning true on the 5th chunk stops after 5 frames.
+TEST(Engine, AbortCallbackStopsBeforeTheNextFrame) {
   REQUIRE_MODEL();
   auto o = options(0, 30);
-  int polls = 0;
-  o.should_abort = [&] { return ++polls > 8; };
-  const vv::Audio a = engine().synthesize(kText, o);
+  int chunks = 0;
+  o.should_abort = [&] { return chunks >= 5; };
+  const vv::Audio a = engine().synthesize(kText, o, [&](const vv::AudioChunk&) { ++chunks; });
   EXPECT_EQ(a.stop_reason, vv::StopReason::kCancelled);
-  EXPECT_LT(a.frames, 30);
+  EXPECT_EQ(a.frames, 5);
+  EXPECT_EQ(chunks, 5);
+  const vv::Audio full = engine().synthesize(kText, options(0, 30));
+  EXPECT_EQ(a.latents,
+            std::vector<float>(full.latents.begin(), full.latents.begin() + 5 * engine().latent_dim()));
+}
+
+// The header's promise: one Engine, several threads synthesizing (and streaming) different texts and seeds
+// at once, each getting bit for bit its single-threaded result.
+TEST(Engine, ThreadsSharingOneEngineGetTheirSingleThreadedAudio) {
+  REQUIRE_MODEL();
+  struct Job {
+    std::string text;
+    vv::SynthesisOptions options;
+    bool stream;
+  };
+  std::vector<Job> jobs = {{kText, options(11, 14), false},
+                           {"A different sentence, with other words in it.", options(12, 10, 3), false},
+                           {"Third text: numbers 1 2 3 and punctuation!", options(13, 12), true},
+                           {kText, options(14, 9, 2), true}};
+  jobs[1].options.cfg_scale = 1.0f;  // the B = 1 path too
+  jobs[3].options.decode_thread = true;
+  auto run = [](const Job& job) {
+    if (!job.stream) return engine().synthesize(job.text, job.options);
+    vv::Stream s = engine().stream(job.options);
+    s.push_text(job.text);
+    s.finish();
+    return s.wait();
+  };
+  std::vector<vv::Audio> alone;
+  for (const Job& job : jobs) alone.push_back(run(job));
+
+  constexpr int kRounds = 3;
+  std::vector<std::vector<vv::Audio>> together(jobs.size());
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    threads.emplace_back([&, j] {
+      ++ready;
+      while (ready.load() < static_cast<int>(jobs.size())) std::this_thread::yield();  // start together
+      for (int r = 0; r < kRounds; ++r) together[j].push_back(run(jobs[j]));
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    ASSERT_EQ(together[j].size(), static_cast<size_t>(kRounds));
+    ASSERT_EQ(alone[j].frames, jobs[j].options.max_frames) << "job " << j;
+    for (const vv::Audio& a : together[j]) {
+      EXPECT_EQ(a.latents, alone[j].latents) << "job " << j;
+      EXPECT_EQ(a.samples, alone[j].samples) << "job " << j;
+    }
+  }
+  EXPECT_NE(alone[0].latents, alone[3].latents);  // same text, other seed: the jobs differ
 }
