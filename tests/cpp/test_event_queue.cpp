@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "engine/event_queue.h"
+#include "test_threads.h"
 
 namespace {
 
@@ -18,14 +19,15 @@ vv::StreamEvent event(int64_t frame) {
   return ev;
 }
 
-// Waits until `counter` stops changing for 100 ms (the producer is blocked or done).
-int settled(const std::atomic<int>& counter) {
-  int last = -1;
-  while (counter.load() != last) {
-    last = counter.load();
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return last;
+// Pushes events 0..count-1, counting them in `pushed`, then closes the queue if `close`.
+std::thread producer(vv::EventQueue& q, int count, std::atomic<int>& pushed, bool close) {
+  return std::thread([&q, count, &pushed, close] {
+    for (int i = 0; i < count; ++i) {
+      q.push(event(i));
+      ++pushed;
+    }
+    if (close) q.close();
+  });
 }
 
 }  // namespace
@@ -33,18 +35,12 @@ int settled(const std::atomic<int>& counter) {
 TEST(EventQueue, ProducerBlocksAtCapacityUntilTheConsumerPops) {
   vv::EventQueue q(4);
   std::atomic<int> pushed{0};
-  std::thread producer([&] {
-    for (int i = 0; i < 10; ++i) {
-      q.push(event(i));
-      ++pushed;
-    }
-    q.close();
-  });
-  EXPECT_EQ(settled(pushed), 4);  // the 5th push waits
+  std::thread t = producer(q, 10, pushed, true);
+  EXPECT_EQ(vv_test::settled(pushed, std::chrono::milliseconds(100)), 4);  // the 5th push waits
   auto first = q.pop();
   ASSERT_TRUE(first);
   EXPECT_EQ(first->frame, 0);
-  EXPECT_EQ(settled(pushed), 5);  // one slot freed, one more event
+  EXPECT_EQ(vv_test::settled(pushed, std::chrono::milliseconds(100)), 5);  // one slot freed, one more event
   for (int i = 1; i < 10; ++i) {
     auto ev = q.pop();
     ASSERT_TRUE(ev);
@@ -52,14 +48,14 @@ TEST(EventQueue, ProducerBlocksAtCapacityUntilTheConsumerPops) {
   }
   EXPECT_FALSE(q.pop());  // closed and drained
   EXPECT_FALSE(q.pop());
-  producer.join();
+  t.join();
   EXPECT_EQ(q.high_water(), 4u);
   EXPECT_EQ(q.capacity(), 4u);
 }
 
 TEST(EventQueue, CloseWakesAWaitingConsumer) {
   vv::EventQueue q(2);
-  std::thread producer([&] {
+  std::thread t([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     q.push(event(1));
     q.close();
@@ -68,21 +64,16 @@ TEST(EventQueue, CloseWakesAWaitingConsumer) {
   ASSERT_TRUE(ev);
   EXPECT_EQ(ev->frame, 1);
   EXPECT_FALSE(q.pop());
-  producer.join();
+  t.join();
 }
 
 TEST(EventQueue, AbandonReleasesABlockedProducer) {
   vv::EventQueue q(1);
   std::atomic<int> pushed{0};
-  std::thread producer([&] {
-    for (int i = 0; i < 5; ++i) {
-      q.push(event(i));
-      ++pushed;
-    }
-  });
-  EXPECT_EQ(settled(pushed), 1);
+  std::thread t = producer(q, 5, pushed, false);
+  EXPECT_EQ(vv_test::settled(pushed, std::chrono::milliseconds(100)), 1);
   q.abandon();
-  producer.join();  // would hang if push() still blocked
+  t.join();  // would hang if push() still blocked
   EXPECT_EQ(pushed.load(), 5);
   EXPECT_EQ(q.high_water(), 1u);
 }

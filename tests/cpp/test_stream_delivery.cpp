@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "stream_fixture.h"
+#include "test_threads.h"
 #include "vibevoice/vibevoice.hpp"
 
 namespace {
@@ -25,17 +26,6 @@ using vv_test::whole_text_audio;
 void append(std::vector<float>& to, const vv::StreamEvent& ev) {
   if (ev.kind == vv::StreamEvent::kAudio)
     to.insert(to.end(), ev.chunk.samples.begin(), ev.chunk.samples.end());
-}
-
-// Waits until `counter` has not changed for 200 ms (or 20 s have passed).
-int settled(const std::atomic<int>& counter) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  int last = -1;
-  while (counter.load() != last && std::chrono::steady_clock::now() < deadline) {
-    last = counter.load();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return last;
 }
 
 // kStreamText four times (about 100 tokens): far more final windows than the frames of the tests below,
@@ -113,7 +103,7 @@ TEST(StreamDelivery, SlowConsumerStallsTheGenerationAtTheQueueBound) {
   };
   vv::Stream s = engine().stream(o);
   s.push_text(long_text());  // finish() only later: no underrun event can take a place in the queue
-  const int stalled = settled(polls);
+  const int stalled = vv_test::settled(polls);
   EXPECT_GE(stalled, lower);
   EXPECT_LE(stalled, upper);
   s.finish();
@@ -143,8 +133,8 @@ TEST(StreamDelivery, DestroyingAStalledStreamReturns) {
     vv::Stream s = engine().stream(o);
     s.push_text(kStreamText);
     s.finish();
-    settled(polls);  // the worker waits on the full queue
-  }                  // joins the worker: would hang if it stayed blocked
+    vv_test::settled(polls);  // the worker waits on the full queue
+  }                           // joins the worker: would hang if it stayed blocked
   SUCCEED();
 }
 
