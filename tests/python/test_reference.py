@@ -12,6 +12,7 @@ import json
 import wave
 from pathlib import Path
 
+import diffusers
 import numpy as np
 import pytest
 import torch
@@ -191,7 +192,6 @@ def test_conditions_match_whole_sequence_pass(seeded, model, preset):
 @torch.no_grad()
 def test_latents_match_diffusers_sampling(seeded, model):
     """Each latent = DPM-Solver++ (diffusers) with CFG on v from the recorded noise and conditions."""
-    diffusers = pytest.importorskip("diffusers")
     lat = np.load(seeded / "latents.npy")
     noise = torch.from_numpy(np.load(seeded / "noise.npy"))
     cond = torch.from_numpy(np.stack([np.load(seeded / "cond_pos.npy"), np.load(seeded / "cond_neg.npy")], 1))

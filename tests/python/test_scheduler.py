@@ -3,6 +3,7 @@ DPMSolverMultistepScheduler, an independent implementation of the scheduler the 
 
 from __future__ import annotations
 
+import diffusers
 import numpy as np
 import pytest
 import torch
@@ -91,7 +92,6 @@ def _toy_v(seed: int):
 @pytest.mark.parametrize("solver", ["ode", "sde"])
 @pytest.mark.parametrize("steps", [1, 2, 3, 5, 10, 20])
 def test_trajectory_matches_diffusers(steps, solver):
-    diffusers = pytest.importorskip("diffusers")
     ref = diffusers.DPMSolverMultistepScheduler(
         num_train_timesteps=1000,
         beta_schedule="squaredcos_cap_v2",

@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tokenizers
 
-tokenizers = pytest.importorskip("tokenizers")
+from vibevoice_onnx.textprep import prepare as _prepare  # the one Python statement of architecture.md 3.3
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "tokenizer" / "corpus.jsonl"
 
@@ -16,11 +17,6 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "tokenizer" / "corpus.js
 def _run(vibevoice_bin: Path, tokenizer: Path, stdin: str, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(vibevoice_bin), "tokenize", "--tokenizer", str(tokenizer), *flags],
                           input=stdin.encode("utf-8"), capture_output=True, timeout=300)
-
-
-def _prepare(text: str) -> str:
-    """The model's text preparation (architecture.md 3.3), in Python."""
-    return text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').strip() + "\n"
 
 
 @pytest.fixture(scope="module")
