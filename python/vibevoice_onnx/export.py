@@ -136,7 +136,7 @@ def write_voices(cfg: ModelConfig, files: list[Path], out: Path) -> list[dict]:
         return []
     from .voices import convert_voices
 
-    return convert_voices(files, vdir, cfg=cfg, dtype="fp32")
+    return convert_voices(files, vdir, cfg=cfg, dtype="fp32", force=True)  # the export owns its directory
 
 
 def export_fp32(ckpt: Path, out: Path, tokenizer: Path, voices: list[Path], model_name: str,

@@ -18,7 +18,9 @@ stored offset/size/stride, so the presets' non-contiguous KV views come out righ
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import pickle
 import zipfile
 from collections import OrderedDict
@@ -84,9 +86,17 @@ def _bf16_bytes_to_f32(raw: bytes, byteorder: str) -> np.ndarray:
     return (u16.astype(np.uint32) << 16).view(np.float32)
 
 
+# Largest tensor a preset may hold when the caller gives no model geometry: 2^26 elements (256 MiB as fp32),
+# 9x the largest tensor of the real model (8192 positions x 896 hidden).
+DEFAULT_MAX_ELEMENTS = 1 << 26
+
+
 def _rebuild_tensor_v2(storage: Any, offset: Any, size: Any, stride: Any, requires_grad: Any = False,
-                       backward_hooks: Any = None, metadata: Any = None) -> np.ndarray:
-    """Rebuild a (possibly non-contiguous) view of a decoded storage as a contiguous fp32 numpy array."""
+                       backward_hooks: Any = None, metadata: Any = None, *,
+                       max_elements: int = DEFAULT_MAX_ELEMENTS) -> np.ndarray:
+    """Rebuild a (possibly non-contiguous) view of a decoded storage as a contiguous fp32 numpy array.
+    The element count is checked against `max_elements` before anything is allocated (a zero-stride view of
+    a tiny storage can claim any size)."""
     if not isinstance(storage, np.ndarray) or storage.ndim != 1:
         raise UnsafePickleError("tensor rebuilt from something that is not a decoded storage")
     if not (isinstance(offset, int) and isinstance(size, tuple) and isinstance(stride, tuple)
@@ -96,6 +106,9 @@ def _rebuild_tensor_v2(storage: Any, offset: Any, size: Any, stride: Any, requir
         raise UnsafePickleError("tensor with backward hooks or metadata is not a plain voice-prompt tensor")
     if any(n == 0 for n in size):
         return np.zeros(size, dtype=np.float32)
+    if math.prod(size) > max_elements:
+        raise UnsafePickleError(f"tensor of shape {size} ({math.prod(size):,} elements) is larger than any "
+                                f"tensor of the model ({max_elements:,} elements at most)")
     last = offset + sum((n - 1) * st for n, st in zip(size, stride))
     if offset < 0 or last >= storage.shape[0]:
         raise UnsafePickleError(f"tensor view (offset {offset}, size {size}, stride {stride}) exceeds its "
@@ -116,13 +129,17 @@ _ALLOWED: dict[tuple[str, str], Any] = {
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str, byteorder: str, path: Path):
+    def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str, byteorder: str, path: Path,
+                 max_elements: int):
         super().__init__(io.BytesIO(data))
         self._zip, self._prefix, self._byteorder, self._path = archive, prefix, byteorder, path
+        self._max_elements = max_elements
         self._storages: dict[str, np.ndarray] = {}
 
     def find_class(self, module: str, name: str) -> Any:
         obj = _ALLOWED.get((module, name))
+        if obj is _rebuild_tensor_v2:
+            return functools.partial(_rebuild_tensor_v2, max_elements=self._max_elements)
         if obj is None:
             raise UnsafePickleError(f"{self._path}: refused to load global '{module}.{name}' (not one of the "
                                     f"classes an official voice preset uses; the file may be malicious)")
@@ -136,9 +153,15 @@ class _RestrictedUnpickler(pickle.Unpickler):
             raise UnsafePickleError(f"{self._path}: unsupported storage type {storage_type!r}")
         if not isinstance(key, str) or not key.isdigit() or not isinstance(numel, int) or numel < 0:
             raise UnsafePickleError(f"{self._path}: malformed storage record {pid!r:.80}")
+        if numel > _STORAGE_FACTOR * self._max_elements:
+            raise UnsafePickleError(f"{self._path}: storage {key} claims {numel:,} elements, more than a voice "
+                                    f"preset of this model can hold")
         if key not in self._storages:
             name = f"{self._prefix}data/{key}"
             try:
+                if self._zip.getinfo(name).file_size != numel * 2:  # before reading (and inflating) it
+                    raise UnsafePickleError(f"{self._path}: storage {key} has {self._zip.getinfo(name).file_size} "
+                                            f"bytes, expected {numel * 2}")
                 raw = self._zip.read(name)
             except KeyError:
                 raise UnsafePickleError(f"{self._path}: storage record {name} is missing") from None
@@ -150,9 +173,13 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return self._storages[key]
 
 
-def load_torch_zip(path: str | Path) -> Any:
+_STORAGE_FACTOR = 64  # a storage may back several tensors (all layers of a cache at most)
+
+
+def load_torch_zip(path: str | Path, max_elements: int = DEFAULT_MAX_ELEMENTS) -> Any:
     """Unpickle the `data.pkl` of a torch zip archive with the allow-list above. Tensors come back as
-    contiguous float32 numpy arrays; the transformers classes as ModelOutputRecord / CacheRecord."""
+    contiguous float32 numpy arrays; the transformers classes as ModelOutputRecord / CacheRecord. No tensor
+    may have more than `max_elements` elements (checked before allocation)."""
     path = Path(path)
     try:
         archive = zipfile.ZipFile(path)
@@ -176,7 +203,7 @@ def load_torch_zip(path: str | Path) -> Any:
         if byteorder not in ("little", "big"):
             raise UnsafePickleError(f"{path}: unknown byteorder {byteorder!r}")
         try:
-            return _RestrictedUnpickler(data, archive, prefix, byteorder, path).load()
+            return _RestrictedUnpickler(data, archive, prefix, byteorder, path, max_elements).load()
         except UnsafePickleError as e:
             msg = str(e)
             raise UnsafePickleError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None

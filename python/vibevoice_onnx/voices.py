@@ -19,9 +19,10 @@ import torch
 
 from . import FORMAT_VERSION
 from .config import ModelConfig
-from .safe_pickle import CacheRecord, ModelOutputRecord, UnsafePickleError, load_torch_zip
+from .safe_pickle import DEFAULT_MAX_ELEMENTS, CacheRecord, ModelOutputRecord, UnsafePickleError, load_torch_zip
 
 PRESET_KEYS = ("lm", "tts_lm", "neg_lm", "neg_tts_lm")
+VALID_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # also the voice's directory name: never "." or ".."
 _NAME_RE = re.compile(r"^(?P<lang>[A-Za-z]{2,3})-(?P<speaker>[^_]+)_(?P<gender>[A-Za-z]+)$")
 
 
@@ -29,13 +30,13 @@ class VoiceError(ValueError):
     """A preset that cannot be read or does not fit the model."""
 
 
-def load_pt_preset(path: str | Path) -> dict[str, dict[str, Any]]:
+def load_pt_preset(path: str | Path, max_elements: int = DEFAULT_MAX_ELEMENTS) -> dict[str, dict[str, Any]]:
     """Read an official preset safely. Returns {key: {'last_hidden_state': fp32 [1,S,H],
     'key_cache': [fp32 [1,KVH,S,D] contiguous per layer], 'value_cache': [...]}} for the 4 keys,
     after checking the structure is internally consistent."""
     path = Path(path)
     try:
-        obj = load_torch_zip(path)
+        obj = load_torch_zip(path, max_elements)
     except UnsafePickleError as e:
         raise VoiceError(str(e)) from None
     if not isinstance(obj, dict) or set(obj) != set(PRESET_KEYS):
@@ -97,6 +98,9 @@ def check_fits(preset: dict[str, dict[str, Any]], cfg: ModelConfig, path: Path) 
 def voice_metadata(path: Path) -> dict[str, str]:
     """name/language/gender from `<lang>-<Name>_<gender>.pt` (else language and gender are empty)."""
     name = path.stem
+    if not VALID_NAME.match(name):
+        raise VoiceError(f"{path}: '{name}' is not a valid voice name (letters, digits, '.', '_', '-', starting "
+                         f"with a letter or digit); rename the file")
     m = _NAME_RE.match(name)
     return {"name": name, "dir": name, "language": m["lang"] if m else "", "gender": m["gender"] if m else ""}
 
@@ -108,23 +112,36 @@ def _write_npy(path: Path, t: torch.Tensor, np_dtype: str) -> None:
     np.save(path, a)
 
 
+def max_tensor_elements(cfg: ModelConfig | None) -> int:
+    """The largest tensor a preset of this model can hold: a full-length cache or hidden-state sequence."""
+    if cfg is None:
+        return DEFAULT_MAX_ELEMENTS
+    return cfg.max_position_embeddings * max(cfg.hidden_size, cfg.num_key_value_heads * cfg.head_dim)
+
+
 def convert_voices(pt_paths: list[Path], out_dir: Path, cfg: ModelConfig | None = None,
-                   dtype: str = "fp32") -> list[dict]:
+                   dtype: str = "fp32", force: bool = False) -> list[dict]:
     """Convert each preset into `out_dir/<name>/*.npy` and merge its entry into `out_dir/manifest.json`.
-    Returns the new manifest entries. All presets are read and validated before anything is written."""
+    Returns the new manifest entries. All presets are read and validated before anything is written; an
+    existing voice of the same name is replaced only with `force`."""
     if dtype not in ("fp32", "fp16"):
         raise VoiceError(f"unknown dtype {dtype!r} (expected fp32 or fp16)")
     np_dtype = "<f4" if dtype == "fp32" else "<f2"
     out_dir = Path(out_dir)
     loaded = []
     for p in map(Path, pt_paths):
-        preset = load_pt_preset(p)
+        voice_metadata(p)  # the name first: nothing is read for a preset that cannot be written
+        preset = load_pt_preset(p, max_tensor_elements(cfg))
         if cfg is not None:
             check_fits(preset, cfg, p)
         loaded.append((p, preset))
     names = [voice_metadata(p)["name"] for p, _ in loaded]
     if len(set(names)) != len(names):
         raise VoiceError(f"duplicate voice names in input: {names}")
+    if not force:
+        existing = [n for n in names if (out_dir / n).exists()]
+        if existing:
+            raise VoiceError(f"voice {', '.join(existing)} already exists in {out_dir}; use --force to replace it")
 
     entries = []
     for p, preset in loaded:
@@ -164,6 +181,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="output voices directory (MODEL_DIR/voices)")
     p.add_argument("--config", type=Path, help="model config.json: check the presets fit its geometry")
     p.add_argument("--dtype", choices=("fp32", "fp16"), default="fp32")
+    p.add_argument("--force", action="store_true", help="replace voices that already exist in --out")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         if not p.is_file():
             raise CliError(f"voice preset not found: {p}", code=3)
     try:
-        entries = convert_voices(args.inputs, args.out, cfg, args.dtype)
+        entries = convert_voices(args.inputs, args.out, cfg, args.dtype, force=args.force)
     except (VoiceError, FileNotFoundError) as e:
         raise CliError(str(e), code=3) from None
     for e in entries:

@@ -9,6 +9,7 @@ import json
 import pickle
 import struct
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,7 @@ def test_manifest_merge_and_fp16(tmp_path, real_voices):
     assert [(v["name"], v["dtype"]) for v in man["voices"]] == [("en-Davis_man", "fp16"), ("en-Mike_man", "fp32")]
     k16 = np.load(tmp_path / "en-Davis_man" / "tts.k.0.npy")
     assert k16.dtype == np.dtype("<f2")
-    convert_voices([real_voices / "en-Mike_man.pt"], tmp_path, dtype="fp16")  # replaces, does not duplicate
+    convert_voices([real_voices / "en-Mike_man.pt"], tmp_path, dtype="fp16", force=True)  # replaces, no duplicate
     man = json.loads((tmp_path / "manifest.json").read_text())
     assert [(v["name"], v["dtype"]) for v in man["voices"]] == [("en-Davis_man", "fp16"), ("en-Mike_man", "fp16")]
 
@@ -268,3 +269,65 @@ def test_wrong_structure_is_refused(tmp_path):
     pt = _torch_zip(tmp_path / "x.pt", pickle.dumps({"lm": 1}, protocol=2))
     with pytest.raises(VoiceError, match="expected a dict with keys"):
         load_pt_preset(pt)
+
+
+# ----------------------------------------------------------------------------- names, overwrite, sizes
+@pytest.mark.parametrize("filename", ["...pt", "..pt", "a b.pt", "-x.pt", "_x.pt", "x$.pt"])
+def test_bad_voice_names_are_refused_before_anything_is_written(tmp_path, real_voices, filename, capsys):
+    model = tmp_path / "model"
+    (model / "voices").mkdir(parents=True)
+    keep = model / "text_lm.npy"
+    keep.write_bytes(b"must survive")
+    pt = tmp_path / filename
+    pt.write_bytes((real_voices / "en-Mike_man.pt").read_bytes())
+    with pytest.raises(VoiceError, match="not a valid voice name"):
+        convert_voices([pt], model / "voices")
+    rc = cli.main(["voices", "--in", str(pt), "--out", str(model / "voices")])
+    assert rc == 3 and "not a valid voice name" in capsys.readouterr().err
+    assert keep.read_bytes() == b"must survive"
+    assert sorted(p.name for p in model.rglob("*")) == ["text_lm.npy", "voices"]
+
+
+def test_an_existing_voice_is_replaced_only_with_force(tmp_path, real_voices, capsys):
+    src = real_voices / "en-Mike_man.pt"
+    convert_voices([src], tmp_path)
+    before = (tmp_path / "en-Mike_man" / "tts.k.0.npy").read_bytes()
+    with pytest.raises(VoiceError, match="en-Mike_man already exists.*--force"):
+        convert_voices([src], tmp_path, dtype="fp16")
+    assert (tmp_path / "en-Mike_man" / "tts.k.0.npy").read_bytes() == before
+    assert cli.main(["voices", "--in", str(src), "--out", str(tmp_path), "--dtype", "fp16"]) == 3
+    assert "--force" in capsys.readouterr().err
+    assert cli.main(["voices", "--in", str(src), "--out", str(tmp_path), "--dtype", "fp16", "--force"]) == 0
+    assert np.load(tmp_path / "en-Mike_man" / "tts.k.0.npy").dtype == np.dtype("<f2")
+
+
+class _PersistentStorage(pickle.Pickler):
+    def persistent_id(self, obj):
+        if isinstance(obj, _Storage):
+            return ("storage", torch.BFloat16Storage, "0", "cpu", obj.numel)
+        return None
+
+
+class _Storage:
+    def __init__(self, numel):
+        self.numel = numel
+
+
+class _HugeView:
+    """A tensor view of a 4-element storage claiming 2^40 elements through zero strides."""
+
+    def __reduce__(self):
+        return torch._utils._rebuild_tensor_v2, (_Storage(4), 0, (1 << 20, 1 << 20), (0, 0), False, OrderedDict())
+
+
+def test_a_huge_zero_stride_tensor_is_refused_before_allocation(tmp_path, tiny_checkpoint, capsys):
+    import io
+    buf = io.BytesIO()
+    _PersistentStorage(buf, protocol=2).dump({"lm": _HugeView()})
+    pt = _torch_zip(tmp_path / "huge.pt", buf.getvalue(), {"archive/data/0": b"\0" * 8})
+    with pytest.raises(VoiceError, match="larger than any tensor of the model"):
+        load_pt_preset(pt)
+    cfg = tiny_checkpoint / "config.json"
+    rc = cli.main(["voices", "--in", str(pt), "--out", str(tmp_path / "v"), "--config", str(cfg)])
+    err = capsys.readouterr().err
+    assert rc == 3 and "larger than any tensor" in err and "Traceback" not in err
