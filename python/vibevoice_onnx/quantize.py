@@ -282,7 +282,7 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
         model = quantize_graph(sp, mode, block_size)
         files = save_model(model, dp)
         del model
-        g["precision"] = "int8" if mode == "int4" else mode
+        g["precision"] = mode
         rep = GraphReport(name, fp32_bytes, file_size(files))
         if check:
             rep.max_abs, rep.ref_max = compare(sp, dp, name, manifest)

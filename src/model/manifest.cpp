@@ -247,7 +247,7 @@ ModelManifest ModelManifest::load(const fs::path& model_dir) {
     GraphInfo info;
     g.get_file("file", model_dir);  // validates: relative, inside the directory, exists
     info.file = g.get_string("file");
-    info.precision = g.get_choice("precision", {"fp32", "fp16", "int8"});
+    info.precision = g.get_choice("precision", {"fp32", "fp16", "int8", "int4"});
     m.graphs.emplace(key, std::move(info));
   }
 

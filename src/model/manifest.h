@@ -17,7 +17,7 @@ inline constexpr const char* kModelFormatExporter = "vibevoice-onnx 0.1.x";
 
 struct GraphInfo {
   std::string file;       // relative to the model directory
-  std::string precision;  // "fp32" | "fp16" | "int8" (weights; the interface is always fp32)
+  std::string precision;  // "fp32" | "fp16" | "int8" | "int4" (weights; the interface is always fp32)
 };
 
 struct DecoderStateInfo {

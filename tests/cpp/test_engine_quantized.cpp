@@ -26,7 +26,7 @@ constexpr int64_t kFrames = 30;
 
 struct Case {
   const char* mode;
-  const char* precision;  // of every graph in the manifest (int4 weights are stored as MatMulNBits too)
+  const char* precision;  // of every graph in the manifest (quantize records the mode)
   // Audio SNR vs fp32 (same noise, 30 frames). Measured with this test's noise (float samples): int8 33.8 dB,
   // int4 13.3 dB, fp16 61.8 dB; the CLI test (tests/python/test_quantized_e2e.py) saw 20 noise seeds spread
   // by ~1.5 dB. Lower bounds leave ~5 dB margin (3x the error power); the upper bounds prove the quantized
@@ -39,7 +39,7 @@ void PrintTo(const Case& c, std::ostream* os) {
 }
 
 const Case kCases[] = {
-    {"int8", "int8", 28.0, 45.0}, {"int4", "int8", 10.0, 20.0}, {"fp16", "fp16", 55.0, 80.0}};
+    {"int8", "int8", 28.0, 45.0}, {"int4", "int4", 10.0, 20.0}, {"fp16", "fp16", 55.0, 80.0}};
 
 vv::SynthesisOptions options() {
   std::mt19937 gen(2024);

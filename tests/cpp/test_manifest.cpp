@@ -37,7 +37,7 @@ json example_manifest() {
     "graphs": {
       "text_lm":          {"file": "text_lm.onnx",          "precision": "fp32"},
       "tts_lm":           {"file": "tts_lm.onnx",           "precision": "fp16"},
-      "connector":        {"file": "connector.onnx",        "precision": "fp32"},
+      "connector":        {"file": "connector.onnx",        "precision": "int4"},
       "diffusion_head":   {"file": "diffusion_head.onnx",   "precision": "int8"},
       "acoustic_decoder": {"file": "acoustic_decoder.onnx", "precision": "fp32"}
     },
@@ -125,6 +125,7 @@ TEST_F(ManifestTest, LoadsEveryField) {
   EXPECT_EQ(m.graphs.at("tts_lm").file, "tts_lm.onnx");
   EXPECT_EQ(m.graphs.at("tts_lm").precision, "fp16");
   EXPECT_EQ(m.graphs.at("diffusion_head").precision, "int8");
+  EXPECT_EQ(m.graphs.at("connector").precision, "int4");
   EXPECT_EQ(m.graph_path("connector"), fs::absolute(dir_ / "connector.onnx"));
   EXPECT_TRUE(m.graph_path("connector").is_absolute());
   EXPECT_THROW(m.graph_path("nope"), vv::Error);
@@ -191,7 +192,8 @@ TEST_F(ManifestTest, RefusesBadFields) {
       {[](json& j) { j["scheduler"]["beta_schedule"] = "linear"; }, {"'scheduler.beta_schedule'", "linear"}},
       {[](json& j) { j["scheduler"]["prediction_type"] = "epsilon"; }, {"'scheduler.prediction_type'"}},
       {[](json& j) { j["graphs"].erase("connector"); }, {"'graphs.connector'", "missing"}},
-      {[](json& j) { j["graphs"]["tts_lm"]["precision"] = "int4"; }, {"'graphs.tts_lm.precision'", "int4"}},
+      {[](json& j) { j["graphs"]["tts_lm"]["precision"] = "int3"; },
+       {"'graphs.tts_lm.precision'", "int3", "int4"}},
       {[](json& j) { j["graphs"]["tts_lm"]["file"] = "gone.onnx"; }, {"'graphs.tts_lm.file'", "gone.onnx"}},
       {[](json& j) { j["graphs"]["tts_lm"]["file"] = "/etc/passwd"; }, {"'graphs.tts_lm.file'", "relative"}},
       {[](json& j) { j["graphs"]["tts_lm"]["file"] = "../x.onnx"; }, {"'graphs.tts_lm.file'", "leave"}},

@@ -68,7 +68,7 @@ def fp32_run(tmp_path_factory, vibevoice_bin, noise):
 def test_quantized_cli_audio_close_to_fp32(mode, tmp_path, vibevoice_bin, noise, fp32_run):
     model = artifact_model(f"model-{mode}")
     precisions = {g["precision"] for g in json.loads((model / "vibevoice.json").read_text())["graphs"].values()}
-    assert precisions == {"fp16" if mode == "fp16" else "int8"}
+    assert precisions == {mode}
     ref_lat, ref_pcm = fp32_run
     lat, pcm = synth(vibevoice_bin, model, noise, tmp_path / mode)
     assert lat.shape == ref_lat.shape == (FRAMES, 64)
