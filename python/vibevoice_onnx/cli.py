@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
 
 from . import __version__
 
@@ -19,10 +21,18 @@ COMMANDS = {
 }
 
 
-class CliError(Exception):
-    """A user-facing error: printed without a traceback, exit code 2 (usage) unless given."""
+# Exit codes (the C++ CLI's, README.md): raise CliError with the one that names the kind of failure.
+EXIT_USAGE = 2     # bad option or argument combination (also argparse's own errors)
+EXIT_MODEL = 3     # unusable checkpoint, model directory, tokenizer or voice
+EXIT_INPUT = 4     # unusable input data (text, noise file)
+EXIT_INTERNAL = 5  # anything unexpected (a bug, an I/O failure): reported by main without a traceback
+DEBUG_ENV = "VIBEVOICE_DEBUG"  # =1: print the traceback of an unexpected exception
 
-    def __init__(self, message: str, code: int = 2):
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code EXIT_USAGE unless given."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE):
         super().__init__(message)
         self.code = code
 
@@ -44,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as e:
         print(f"vibevoice-onnx {args.command}: error: {e}", file=sys.stderr)
         return e.code
+    except Exception as e:  # noqa: BLE001 - the one place that turns an unforeseen failure into an exit code
+        if os.environ.get(DEBUG_ENV) == "1":
+            traceback.print_exc()
+        hint = "" if os.environ.get(DEBUG_ENV) == "1" else f" (set {DEBUG_ENV}=1 for the traceback)"
+        print(f"vibevoice-onnx {args.command}: internal error: {type(e).__name__}: {e}{hint}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

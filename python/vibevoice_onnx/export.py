@@ -1,8 +1,9 @@
 """`export`: build a model directory (docs/model-format.md) from an HF-style checkpoint directory.
 
-Writes the five ONNX graphs (built directly with `onnx`, see graphs/), `vibevoice.json`, a verbatim copy
-of the tokenizer and the converted voices, then validates every graph against the PyTorch modules
-(validate.py). `--precision fp16|int8` exports fp32 into a temporary directory and quantizes it
+Writes the five ONNX graphs (built directly with `onnx`, see graphs/), a verbatim copy of the tokenizer,
+the converted voices and `vibevoice.json` (last) into a staging directory beside `--out`, validates every
+graph against the PyTorch modules (validate.py) and only then moves the staging directory to `--out`: a
+failed or interrupted export leaves no directory the engine would load (and keeps an earlier model). `--precision fp16|int8` exports fp32 into a temporary directory and quantizes it
 (quantize.py), so the quantizer always starts from the validated fp32 graphs.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -48,6 +50,21 @@ def is_random_checkpoint(ckpt_dir: Path) -> bool:
     return meta.get("generator", "").startswith("vibevoice-onnx random-checkpoint")
 
 
+# config.json diffusion_head_config fields of the noise schedule: read strictly (no defaults), because a
+# schedule guessed here would silently change every sample the engine draws.
+SCHEDULER_FIELDS = {"ddpm_num_steps": int, "ddpm_beta_schedule": str, "prediction_type": str}
+
+
+def _required(section: dict, key: str, kind: type):
+    v = section.get(key)
+    if v is None:
+        raise ValueError(f"diffusion_head_config.{key}: missing (config.json must state the noise schedule)")
+    if isinstance(v, bool) or not isinstance(v, kind):
+        raise ValueError(f"diffusion_head_config.{key}: expected {'an integer' if kind is int else 'a string'}, "
+                         f"got {v!r}")
+    return v
+
+
 def build_manifest(cfg: ModelConfig, weights, *, model_name: str, checkpoint: str, random: bool,
                    precision: dict[str, str] | None = None) -> dict:
     """The `vibevoice.json` dict: every model constant the C++ engine needs (docs/model-format.md)."""
@@ -55,6 +72,7 @@ def build_manifest(cfg: ModelConfig, weights, *, model_name: str, checkpoint: st
     from .weights import BIAS, SCALING
 
     head = cfg.raw.get("diffusion_head_config", {})
+    sched = {key: _required(head, key, kind) for key, kind in SCHEDULER_FIELDS.items()}
     precision = precision or {}
     return {
         "format_version": FORMAT_VERSION,
@@ -82,9 +100,9 @@ def build_manifest(cfg: ModelConfig, weights, *, model_name: str, checkpoint: st
         "eos_token_id": EOS_TOKEN_ID,
         "defaults": dict(DEFAULTS),
         "scheduler": {
-            "num_train_timesteps": int(head.get("ddpm_num_steps", 1000)),
-            "beta_schedule": str(head.get("ddpm_beta_schedule", "cosine")),
-            "prediction_type": str(head.get("prediction_type", "v_prediction")),
+            "num_train_timesteps": sched["ddpm_num_steps"],
+            "beta_schedule": sched["ddpm_beta_schedule"],
+            "prediction_type": sched["prediction_type"],
         },
         "graphs": {name: {"file": f, "precision": precision.get(name, "fp32")} for name, f in GRAPH_FILES.items()},
         "decoder_states": [s.manifest() for s in decoder_states(cfg)],
@@ -112,19 +130,19 @@ def write_graphs(cfg: ModelConfig, weights, out: Path, log=print) -> dict[str, i
 
 def voice_files(specs: list[Path]) -> list[Path]:
     """Expand --voices arguments: .pt files as given, directories to their *.pt files (sorted)."""
-    from .cli import CliError
+    from .cli import EXIT_MODEL, CliError
 
     files: list[Path] = []
     for s in specs:
         if s.is_dir():
             found = sorted(s.glob("*.pt"))
             if not found:
-                raise CliError(f"--voices: no .pt files in directory {s}")
+                raise CliError(f"--voices: no .pt files in directory {s}", EXIT_MODEL)
             files += found
         elif s.is_file():
             files.append(s)
         else:
-            raise CliError(f"--voices: no such file or directory: {s}")
+            raise CliError(f"--voices: no such file or directory: {s}", EXIT_MODEL)
     return files
 
 
@@ -141,26 +159,55 @@ def write_voices(cfg: ModelConfig, files: list[Path], out: Path) -> list[dict]:
 
 def export_fp32(ckpt: Path, out: Path, tokenizer: Path, voices: list[Path], model_name: str,
                 validate: bool, log=print) -> bool:
-    """Export the fp32 model directory; returns False when validation fails."""
-    import torch
-
+    """Export the fp32 model directory `out`; returns False (and leaves `out` as it was) when validation
+    fails. Raises CliError(EXIT_MODEL) for an unusable checkpoint or voice."""
+    from .cli import EXIT_MODEL, CliError
+    from .voices import VoiceError
     from .weights import load_checkpoint
 
     t0 = time.time()
-    cfg, weights = load_checkpoint(ckpt)
+    try:
+        cfg, weights = load_checkpoint(ckpt)
+        manifest = build_manifest(cfg, weights, model_name=model_name, checkpoint=str(ckpt.resolve()),
+                                  random=is_random_checkpoint(ckpt))
+    except (OSError, ValueError) as e:  # CheckpointError is a ValueError
+        raise CliError(f"cannot load checkpoint {ckpt}: {e}", EXIT_MODEL) from None
     log(f"loaded {ckpt} ({sum(t.numel() for t in weights.values()):,} params) in {time.time() - t0:.1f} s")
-    out.mkdir(parents=True, exist_ok=True)
-    write_graphs(cfg, weights, out, log)
-    shutil.copyfile(tokenizer, out / "tokenizer.json")
-    converted = write_voices(cfg, voices, out)
-    if converted:
-        log(f"  voices: {', '.join(v['name'] for v in converted)}")
-    manifest = build_manifest(cfg, weights, model_name=model_name, checkpoint=str(ckpt.resolve()),
-                              random=is_random_checkpoint(ckpt))
-    (out / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.export-", dir=out.parent))
+    try:
+        write_graphs(cfg, weights, stage, log)
+        shutil.copyfile(tokenizer, stage / "tokenizer.json")
+        try:
+            converted = write_voices(cfg, voices, stage)
+        except (VoiceError, FileNotFoundError) as e:
+            raise CliError(str(e), EXIT_MODEL) from None
+        if converted:
+            log(f"  voices: {', '.join(v['name'] for v in converted)}")
+        (stage / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if validate and not validate_export(stage, cfg, weights, log):
+            return False
+        replace_dir(stage, out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     log(f"wrote {out} in {time.time() - t0:.1f} s")
-    if not validate:
-        return True
+    return True
+
+
+def replace_dir(src: Path, dst: Path) -> None:
+    """Move directory `src` to `dst`, replacing an existing `dst` (renamed aside first, then deleted)."""
+    if not dst.exists():
+        os.replace(src, dst)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{dst.name}.old-", dir=dst.parent))
+    os.replace(dst, old / dst.name)
+    os.replace(src, dst)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def validate_export(model_dir: Path, cfg: ModelConfig, weights, log=print) -> bool:
+    """Check every graph of `model_dir` against the PyTorch modules; True when all are within tolerance."""
+    import torch
 
     from .modules import VibeVoice
     from .validate import FP32_TOL, validate_model_dir
@@ -170,7 +217,7 @@ def export_fp32(ckpt: Path, out: Path, tokenizer: Path, voices: list[Path], mode
     model = VibeVoice(cfg, weights)
     ok = True
     with torch.no_grad():
-        for res in validate_model_dir(out, model, cfg):
+        for res in validate_model_dir(model_dir, model, cfg):
             log(res.line())
             ok &= res.ok
     log(f"validation {'passed' if ok else 'FAILED'} in {time.time() - t1:.1f} s")
@@ -189,39 +236,35 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import CliError
-    from .weights import CheckpointError
+    from .cli import EXIT_MODEL, EXIT_USAGE, CliError
 
     if args.tokenizer is None:
         raise CliError("--tokenizer is required: pass the Qwen2.5 tokenizer.json (e.g. "
-                       "../shared/data/tokenizer/tokenizer.json); the exporter never downloads anything")
+                       "../shared/data/tokenizer/tokenizer.json); the exporter never downloads anything", EXIT_USAGE)
     if not args.tokenizer.is_file():
-        raise CliError(f"tokenizer file not found: {args.tokenizer}")
+        raise CliError(f"tokenizer file not found: {args.tokenizer}", EXIT_MODEL)
     if not args.checkpoint.is_dir():
-        raise CliError(f"checkpoint directory not found: {args.checkpoint}")
+        raise CliError(f"checkpoint directory not found: {args.checkpoint}", EXIT_MODEL)
     voices = voice_files(args.voices)
     out: Path = args.out
     if out.exists() and any(out.iterdir()) and not (out / "vibevoice.json").exists():
-        raise CliError(f"{out} exists and is not a model directory; refusing to write into it")
+        raise CliError(f"{out} exists and is not a model directory; refusing to write into it", EXIT_USAGE)
 
-    try:
-        if args.precision == "fp32":
-            ok = export_fp32(args.checkpoint, out, args.tokenizer, voices, args.model_name, not args.no_validate)
-        else:
-            from .quantize import quantize_model_dir
+    if args.precision == "fp32":
+        ok = export_fp32(args.checkpoint, out, args.tokenizer, voices, args.model_name, not args.no_validate)
+    else:
+        from .quantize import quantize_model_dir
 
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix=".vv-fp32-", dir=out.parent) as tmp:
-                fp32 = Path(tmp) / "model"
-                ok = export_fp32(args.checkpoint, fp32, args.tokenizer, voices, args.model_name,
-                                 not args.no_validate)
-                if ok:
-                    print(f"quantizing to {args.precision}:")
-                    quantize_model_dir(fp32, out, args.precision)
-    except (FileNotFoundError, CheckpointError, ValueError) as e:
-        raise CliError(str(e), code=3) from None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".vv-fp32-", dir=out.parent) as tmp:
+            fp32 = Path(tmp) / "model"
+            ok = export_fp32(args.checkpoint, fp32, args.tokenizer, voices, args.model_name,
+                             not args.no_validate)
+            if ok:
+                print(f"quantizing to {args.precision}:")
+                quantize_model_dir(fp32, out, args.precision)
     if not ok:
         print(f"vibevoice-onnx export: error: validation failed: an exported graph differs from the PyTorch "
-              f"modules beyond tolerance (see above); {out} is not trustworthy", file=sys.stderr)
+              f"modules beyond tolerance (see above); nothing was written to {out}", file=sys.stderr)
         return 1
     return 0

@@ -25,16 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cli import CliError
+from .cli import EXIT_INPUT, EXIT_MODEL, EXIT_USAGE, CliError
 from .scheduler import SOLVERS, DpmSolverPlusPlus
 
 TEXT_WINDOW = 5    # text tokens fed per outer iteration (§1.1)
 SPEECH_WINDOW = 6  # speech frames generated per outer iteration
 SAMPLE_RATE = 24000
 STAGES = ("text_lm", "tts_lm", "diffusion", "decoder", "connector")
-
-# exit codes, aligned with the C++ CLI (design.md §5)
-EXIT_USAGE, EXIT_MODEL, EXIT_INPUT = 2, 3, 4
 
 KV = tuple[torch.Tensor, torch.Tensor]
 

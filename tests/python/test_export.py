@@ -212,12 +212,6 @@ def test_cli_requires_tokenizer(tiny_checkpoint, tmp_path):
     assert "--tokenizer is required" in res.stderr and "Traceback" not in res.stderr
 
 
-def test_cli_rejects_missing_checkpoint(real_tokenizer, tmp_path):
-    res = run_cli("export", "--checkpoint", tmp_path / "nope", "--out", tmp_path / "m", "--tokenizer", real_tokenizer,
-                  check=False)
-    assert res.returncode == 2 and "checkpoint directory not found" in res.stderr
-
-
 def test_cli_export_prints_validation(tiny_checkpoint, real_tokenizer, tmp_path):
     """A fresh export through the real CLI prints one parity line per graph and passes."""
     res = run_cli("export", "--checkpoint", tiny_checkpoint, "--out", tmp_path / "m", "--tokenizer", real_tokenizer)
@@ -225,3 +219,45 @@ def test_cli_export_prints_validation(tiny_checkpoint, real_tokenizer, tmp_path)
     assert len(lines) == 5 and all(l.rstrip().endswith("ok") for l in lines), res.stdout
     assert "validation passed" in res.stdout
     assert math.isfinite(float(lines[0].split("max-abs")[1].split()[0]))
+
+
+def test_failed_validation_writes_no_manifest(tiny_checkpoint, real_tokenizer, tmp_path, monkeypatch, capsys):
+    """An export whose validation fails (a connector with one perturbed weight) exits non-zero, writes no
+    vibevoice.json, keeps the earlier model directory as it was and leaves no staging directory behind."""
+    from vibevoice_onnx import cli, graphs
+
+    def bad_connector(cfg, weights):
+        m = build_connector(cfg, weights)
+        w = next(t for t in m.graph.initializer if t.name == "fc2.weight_t")
+        arr = onnx.numpy_helper.to_array(w).copy()
+        arr[0, 0] += 0.05
+        w.CopyFrom(onnx.numpy_helper.from_array(arr, w.name))
+        return m
+
+    monkeypatch.setitem(graphs.GRAPHS, "connector", bad_connector)
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "vibevoice.json").write_text('{"earlier": true}')
+    code = cli.main(["export", "--checkpoint", str(tiny_checkpoint), "--out", str(out),
+                     "--tokenizer", str(real_tokenizer)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "connector" in captured.out and "FAILED" in captured.out
+    assert "error: validation failed" in captured.err and f"nothing was written to {out}" in captured.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    assert sorted(p.name for p in out.iterdir()) == ["vibevoice.json"]
+    assert (out / "vibevoice.json").read_text() == '{"earlier": true}'
+
+
+@pytest.mark.parametrize("key", ["ddpm_num_steps", "ddpm_beta_schedule", "prediction_type"])
+def test_manifest_requires_scheduler_fields(cfg, key):
+    """The noise schedule comes from config.json, never from a default of the exporter."""
+    from vibevoice_onnx.export import build_manifest
+
+    raw = json.loads(json.dumps(cfg.raw))
+    del raw["diffusion_head_config"][key]
+    with pytest.raises(ValueError, match=f"diffusion_head_config.{key}: missing"):
+        build_manifest(ModelConfig.from_dict(raw), {}, model_name="x", checkpoint="x", random=True)
+    raw["diffusion_head_config"][key] = 1000.0 if key == "ddpm_num_steps" else 7
+    with pytest.raises(ValueError, match=f"diffusion_head_config.{key}: expected"):
+        build_manifest(ModelConfig.from_dict(raw), {}, model_name="x", checkpoint="x", random=True)
