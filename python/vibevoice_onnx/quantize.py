@@ -15,7 +15,9 @@
 - int4: like int8 with 4-bit weights (block 32); smaller, lossier, offered for experiments.
 
 Graph interfaces stay fp32 whatever the mode, so the engine code path is the same. Prints per-graph size
-and the max-abs error against the fp32 graph on random inputs (validate.sample_feeds).
+and, per output, the max-abs error against the fp32 graph on random inputs (validate.sample_feeds); a broken
+bound (QUANT_BOUNDS: absolute + relative to that output's max |fp32|, and the EOS logit's sign) fails the
+command with a message naming graph, output, error and bound (QuantizationError).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .graphs.builder import FLOAT_MATMULS_KEY, FP32_NODES_KEY, file_size, save_model
+from .bounds import Bounds, OutputStat, Stats, report_lines
 
 MODES = ("fp16", "int8", "int4")
 # Weights per scale along K. Measured on the full-size random model (bench, same injected noise, audio SNR
@@ -48,20 +51,46 @@ ACCURACY_LEVEL = 4
 EMBED_FP16_MIN_ELEMS = 1 << 20
 
 
+# Per-output bounds on |q - fp32| (bounds.Bounds: atol + rtol x max|fp32 of that output|, the EOS sign must
+# agree where |fp32 eos_logit| > sign_margin). Measured on the tiny random model (sample_feeds seeds 0 and 5,
+# default block sizes), worst error (max |fp32| of that output):
+#   fp16  LM/head/connector <= 1.5e-3 (3.3, rel 4.8e-4), eos_logit 6.8e-4 (3.1), audio 9.2e-5 (0.10, rel 9e-4),
+#         decoder states 6.0e-3 (2.0, rel 3e-3)
+#   int8  LM/head/connector <= 4.3e-2 (2.5, rel 1.7e-2), eos_logit 3.4e-2 (3.1), audio 2.4e-3 (0.13, rel 1.8e-2),
+#         decoder states 9.4e-2 (2.0, rel 4.7e-2)
+#   int4  LM/head/connector <= 0.48 (2.8, rel 0.17), eos_logit 0.53 (3.1), audio 1.3e-2 (0.13, rel 0.10),
+#         decoder states 1.08 (1.9), rel up to 0.62 (state_out_13)
+# Worst error / bound: fp16 0.28, int8 0.33, int4 0.33, i.e. >= 3x margin (sign margins: fp16 15x, int8 2.9x,
+# int4 1.9x the worst EOS error). The decoder's state_out_* caches (a few dozen values each, so max|ref| is a
+# noisy scale) get their own rtol; at int4 that is a gross-breakage check only (int4 is for experiments).
+QUANT_BOUNDS = {
+    "fp16": Bounds(atol=1e-3, rtol=5e-3, sign_margin=1e-2, state_rtol=1e-2),
+    "int8": Bounds(atol=5e-3, rtol=5e-2, sign_margin=0.1, state_rtol=0.15),
+    "int4": Bounds(atol=5e-2, rtol=0.5, sign_margin=1.0, state_rtol=2.0),
+}
+
+
+class QuantizationError(ValueError):
+    """A quantized graph differs from its fp32 original beyond QUANT_BOUNDS."""
+
+
 @dataclass
 class GraphReport:
     name: str
     fp32_bytes: int
     bytes: int
-    max_abs: float = float("nan")
-    ref_max: float = float("nan")
+    outputs: list[OutputStat] | None = None  # None: not checked
 
-    def line(self, mode: str) -> str:
+    def line(self, mode: str, suffix: str = "") -> str:
         head = f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({mode})  "
-        if np.isnan(self.max_abs):
-            return head + "not checked (--no-check)"
-        rel = self.max_abs / max(self.ref_max, 1e-30)
-        return head + f"max-abs vs fp32 {self.max_abs:.2e} (max |ref| {self.ref_max:.3g}, rel {rel:.1e})"
+        if self.outputs is None:
+            return head + "not checked (--no-check)" + suffix
+        status = "ok" if not self.problems(mode) else "FAIL"
+        lines = report_lines(self.name, self.outputs, QUANT_BOUNDS[mode])
+        return "\n".join([head + f"vs fp32: {status}" + suffix, *lines])
+
+    def problems(self, mode: str) -> list[str]:
+        return [m for o in self.outputs or [] if (m := o.problem(self.name, QUANT_BOUNDS[mode]))]
 
 
 def node_list(model: onnx.ModelProto, key: str) -> list[str]:
@@ -243,19 +272,18 @@ def quantize_graph(path: Path, mode: str, block_size: int | None = None) -> onnx
     raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
 
 
-def compare(fp32_path: Path, q_path: Path, graph: str, manifest: dict, seed: int = 0) -> tuple[float, float]:
-    """Max |q - fp32| and max |fp32| over every output of the sample feeds of `graph`."""
+def compare(fp32_path: Path, q_path: Path, graph: str, manifest: dict, seed: int = 0) -> list[OutputStat]:
+    """Per output: max |q - fp32| and max |fp32| over the sample feeds of `graph` (and, for eos_logit,
+    the largest |fp32| at which the sign disagrees)."""
     from .validate import sample_feeds, session
 
     a, b = session(fp32_path), session(q_path)
-    err = ref = 0.0
+    names = [o.name for o in a.get_outputs()]
+    stats = Stats()
     for feeds in sample_feeds(graph, manifest, np.random.default_rng(seed)):
-        for x, y in zip(a.run(None, feeds), b.run(None, feeds)):
-            x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-            if x.size:
-                err = max(err, float(np.max(np.abs(x - y))))
-                ref = max(ref, float(np.max(np.abs(x))))
-    return err, ref
+        for name, x, y in zip(names, a.run(None, feeds), b.run(None, feeds)):
+            stats.add(name, y, x)
+    return list(stats.outputs.values())
 
 
 def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool = True,
@@ -285,8 +313,8 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
         g["precision"] = mode
         rep = GraphReport(name, fp32_bytes, file_size(files))
         if check:
-            rep.max_abs, rep.ref_max = compare(sp, dp, name, manifest)
-        log(rep.line(mode) + f"  [{time.time() - t0:.1f} s]")
+            rep.outputs = compare(sp, dp, name, manifest)
+        log(rep.line(mode, f"  [{time.time() - t0:.1f} s]"))
         reports.append(rep)
     if mode != "fp16":
         manifest["quantization"] = {"weights": mode, "block_size": block_size}
@@ -296,6 +324,10 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
         shutil.rmtree(dst / "voices")
     shutil.copytree(src / "voices", dst / "voices")
     (dst / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    problems = [m for r in reports for m in r.problems(mode)]
+    if problems:
+        raise QuantizationError(f"{mode} model {dst} differs from the fp32 graphs beyond the bounds "
+                                f"({QUANT_BOUNDS[mode].text()}); it is not trustworthy: " + "; ".join(problems))
     return reports
 
 
@@ -311,13 +343,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import CliError
+    from .cli import EXIT_MODEL, CliError
 
     if not (args.model / "vibevoice.json").is_file():
         raise CliError(f"not a model directory (no vibevoice.json): {args.model}")
     t0 = time.time()
     try:
         quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check, block_size=args.block_size)
+    except QuantizationError as e:
+        raise CliError(str(e), EXIT_MODEL) from None  # the written model is unusable
     except ValueError as e:
         raise CliError(str(e)) from None
     print(f"wrote {args.out} ({args.mode}) in {time.time() - t0:.1f} s")
