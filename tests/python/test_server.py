@@ -186,6 +186,7 @@ def test_info_routes(server):
 BAD_BODIES = [
     ("not-json", b"{oops", 400, None),
     ("not-object", b"[1]", 400, None),
+    ("number-overflow", b'{"input": "Hi.", "voice": "synthetic", "max_seconds": 1e340}', 400, None),  # fuzz find
     ("no-input", {"voice": "synthetic"}, 400, "input"),
     ("input-not-string", {"voice": "synthetic", "input": 5}, 400, "input"),
     ("empty-input", {"voice": "synthetic", "input": ""}, 400, "input"),

@@ -32,7 +32,7 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   json body;
   try {
     body = json::parse(body_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400
     throw BadRequest{std::string("the body is not valid JSON: ") + e.what(), ""};
   }
   if (!body.is_object()) throw BadRequest{"the body must be a JSON object", ""};
@@ -40,7 +40,8 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   static const char* kKnown[] = {"model",     "input",         "voice",        "response_format",
                                  "speed",     "stream_format", "instructions", "seed",
                                  "cfg_scale", "steps",         "max_seconds",  "ignore_eos"};
-  for (const auto& [key, value] : body.items()) {
+  for (const auto& item : body.items()) {
+    const std::string& key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
         std::end(kKnown))
       throw BadRequest{"unknown field '" + key + "'", key};
