@@ -213,7 +213,8 @@ def validate_export(model_dir: Path, cfg: ModelConfig, weights, log=print) -> bo
     from .validate import FP32_TOL, validate_model_dir
 
     t1 = time.time()
-    log(f"validating against the PyTorch modules (fp32, tolerance {FP32_TOL:g} x max(1, max|ref|)):")
+    log(f"validating against the PyTorch modules (fp32, per output: error <= {FP32_TOL:g} + {FP32_TOL:g} x "
+        f"max|ref|, EOS logit sign):")
     model = VibeVoice(cfg, weights)
     ok = True
     with torch.no_grad():
@@ -253,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
     if args.precision == "fp32":
         ok = export_fp32(args.checkpoint, out, args.tokenizer, voices, args.model_name, not args.no_validate)
     else:
-        from .quantize import quantize_model_dir
+        from .quantize import QuantizationError, quantize_model_dir
 
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".vv-fp32-", dir=out.parent) as tmp:
@@ -262,7 +263,10 @@ def run(args: argparse.Namespace) -> int:
                              not args.no_validate)
             if ok:
                 print(f"quantizing to {args.precision}:")
-                quantize_model_dir(fp32, out, args.precision)
+                try:
+                    quantize_model_dir(fp32, out, args.precision)
+                except QuantizationError as e:
+                    raise CliError(str(e), EXIT_MODEL) from None
     if not ok:
         print(f"vibevoice-onnx export: error: validation failed: an exported graph differs from the PyTorch "
               f"modules beyond tolerance (see above); nothing was written to {out}", file=sys.stderr)

@@ -213,10 +213,12 @@ def test_cli_requires_tokenizer(tiny_checkpoint, tmp_path):
 
 
 def test_cli_export_prints_validation(tiny_checkpoint, real_tokenizer, tmp_path):
-    """A fresh export through the real CLI prints one parity line per graph and passes."""
+    """A fresh export through the real CLI prints per-output parity lines for every graph and passes."""
     res = run_cli("export", "--checkpoint", tiny_checkpoint, "--out", tmp_path / "m", "--tokenizer", real_tokenizer)
     lines = [l for l in res.stdout.splitlines() if "max-abs" in l]
-    assert len(lines) == 5 and all(l.rstrip().endswith("ok") for l in lines), res.stdout
+    graphs = {"text_lm", "tts_lm", "connector", "diffusion_head", "acoustic_decoder"}
+    assert {g for g in graphs if any(g in l for l in lines)} == graphs, res.stdout
+    assert all(" ok" in l and "FAIL" not in l for l in lines), res.stdout
     assert "validation passed" in res.stdout
     assert math.isfinite(float(lines[0].split("max-abs")[1].split()[0]))
 
