@@ -28,20 +28,27 @@ void expect_rel(double got, double want, double rel, const char* what, int k) {
       << what << " k=" << k << " got " << got << " want " << want;
 }
 
-// architecture.md 3.7, N = 5: σ_k, α_k, s_k, λ_k.
+// architecture.md 3.7, N = 5 (tests/data/scheduler/spec_n5.json, shared with the Python test).
+json load_json(const char* name) {
+  std::ifstream in(std::string(VV_SOURCE_DIR) + "/tests/data/scheduler/" + name);
+  EXPECT_TRUE(in.good()) << "missing tests/data/scheduler/" << name;
+  return json::parse(in);
+}
+
 struct ScheduleRow {
   double sigma, alpha, s, lambda;
 };
-const ScheduleRow kSpecSchedule5[] = {{20291.3, 4.928218e-5, 1.0000000, -9.917948},
-                                      {3.103731, 0.3066684, 0.9518164, -1.132605},
-                                      {1.390753, 0.5837887, 0.8119056, -0.3298451},
-                                      {0.7402817, 0.8037336, 0.5949893, 0.3007245},
-                                      {0.3374614, 0.9475033, 0.3197458, 1.086304}};
+std::vector<ScheduleRow> spec_schedule5() {
+  std::vector<ScheduleRow> rows;
+  const json spec = load_json("spec_n5.json");
+  for (const auto& r : spec.at("schedule"))
+    rows.push_back(
+        {r.at(2).get<double>(), r.at(3).get<double>(), r.at(4).get<double>(), r.at(5).get<double>()});
+  return rows;
+}
 
 json load_fixture() {
-  std::ifstream in(std::string(VV_SOURCE_DIR) + "/tests/data/scheduler/dpm_fixture.json");
-  EXPECT_TRUE(in.good()) << "missing tests/data/scheduler/dpm_fixture.json";
-  return json::parse(in);
+  return load_json("dpm_fixture.json");
 }
 
 }  // namespace
@@ -62,7 +69,8 @@ TEST(Scheduler, ScheduleMatchesSpecTableForFiveSteps) {
   // architecture.md 3.7, N = 5: t, σ_k, α_k, s_k, λ_k. The table was computed from a float32 cumulative
   // product while torch (and this code) accumulates it in double, so the late entries differ by up to
   // ~2.5e-6 relative; 1e-5 still pins every formula (a wrong one is off by orders of magnitude).
-  const auto& spec = kSpecSchedule5;
+  const std::vector<ScheduleRow> spec = spec_schedule5();
+  ASSERT_EQ(spec.size(), 5u);
   const vv::DpmSolver s(official_config(), 5, vv::Solver::kOde);
   for (int k = 0; k < 5; ++k) {
     expect_rel(s.sigma_table(k), spec[k].sigma, 1e-5, "sigma_table", k);
@@ -80,11 +88,12 @@ TEST(Scheduler, ScheduleMatchesSpecTableForFiveSteps) {
 TEST(Scheduler, UpdateCoefficientsMatchSpecForFiveSteps) {
   // x_{k+1} = from_x·x + from_m·m_k + from_m_prev·m_{k−1} (architecture.md 3.7 "Resulting linear updates");
   // tolerance as in the schedule test above.
-  const double spec[5][3] = {{0.9518164, 0.3066215, 0.0},
-                             {0.8530066, 0.3369189, -0.01472043},
-                             {0.7328306, 0.5235566, -0.1476412},
-                             {0.5373976, 0.8367393, -0.3211606},
-                             {0.0, 1.0, 0.0}};
+  const json updates = load_json("spec_n5.json").at("updates");
+  const std::vector<ScheduleRow> schedule = spec_schedule5();
+  ASSERT_EQ(updates.size(), 5u);
+  double spec[5][3];
+  for (size_t k = 0; k < 5; ++k)
+    for (size_t j = 0; j < 3; ++j) spec[k][j] = updates.at(k).at(j).get<double>();
   const vv::DpmSolver s(official_config(), 5, vv::Solver::kOde);
   for (int k = 0; k < 5; ++k) {
     const auto& c = s.coefficients(k);
@@ -92,8 +101,8 @@ TEST(Scheduler, UpdateCoefficientsMatchSpecForFiveSteps) {
     EXPECT_NEAR(c.from_m, spec[k][1], 1e-5 * std::max(1e-2, std::abs(spec[k][1]))) << k;
     EXPECT_NEAR(c.from_m_prev, spec[k][2], 1e-5 * std::max(1e-2, std::abs(spec[k][2]))) << k;
     EXPECT_EQ(c.from_noise, 0.0);
-    expect_rel(c.x0_from_x, kSpecSchedule5[k].alpha, 1e-5, "x0_from_x", k);  // x0 = α·x − s·v
-    expect_rel(c.x0_from_v, kSpecSchedule5[k].s, 1e-5, "x0_from_v", k);
+    expect_rel(c.x0_from_x, schedule[k].alpha, 1e-5, "x0_from_x", k);  // x0 = α·x − s·v
+    expect_rel(c.x0_from_v, schedule[k].s, 1e-5, "x0_from_v", k);
   }
 }
 

@@ -3,6 +3,9 @@ DPMSolverMultistepScheduler, an independent implementation of the scheduler the 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import diffusers
 import numpy as np
 import pytest
@@ -10,22 +13,11 @@ import torch
 
 from vibevoice_onnx.scheduler import DpmSolverPlusPlus, inference_timesteps
 
-# architecture.md §3.7, N = 5: k, t, σ_k, α_k, s_k, λ_k
-SPEC_N5 = [
-    (0, 999, 20291.3, 4.928218e-5, 1.0000000, -9.917948),
-    (1, 799, 3.103731, 0.3066684, 0.9518164, -1.132605),
-    (2, 599, 1.390753, 0.5837887, 0.8119056, -0.3298451),
-    (3, 400, 0.7402817, 0.8037336, 0.5949893, 0.3007245),
-    (4, 200, 0.3374614, 0.9475033, 0.3197458, 1.086304),
-]
+# architecture.md §3.7, N = 5 (one copy, shared with the C++ test): k, t, σ_k, α_k, s_k, λ_k, and the updates
 # x_{k+1} = c_x·x_k + c_m·m_k + c_m_prev·m_{k−1}
-SPEC_N5_UPDATES = [
-    (0.9518164, 0.3066215, 0.0),
-    (0.8530066, 0.3369189, -0.01472043),
-    (0.7328306, 0.5235566, -0.1476412),
-    (0.5373976, 0.8367393, -0.3211606),
-    (0.0, 1.0, 0.0),
-]
+_SPEC = json.loads((Path(__file__).resolve().parents[1] / "data" / "scheduler" / "spec_n5.json").read_text())
+SPEC_N5 = [tuple(row) for row in _SPEC["schedule"]]
+SPEC_N5_UPDATES = [tuple(row) for row in _SPEC["updates"]]
 # The spec's table was computed from a float32 schedule whose last digits differ by a few float32 ulps
 # from torch's cumprod here; 5e-6 is far below anything the solver is sensitive to.
 TABLE_TOL = 5e-6
