@@ -1,6 +1,7 @@
 // vv_synthesis_params: the defaults, and their validation into vv::SynthesisOptions (solver, injected
 // noise with its length, abort callback). Option values themselves are validated by the engine.
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "capi/capi_internal.h"
@@ -52,7 +53,12 @@ SynthesisOptions to_options(const vv_synthesis_params& p) {
   if (p.steps != 0) o.steps = p.steps;
   if (!std::isnan(p.cfg_scale)) o.cfg_scale = p.cfg_scale;
   o.seed = p.seed;
-  switch (p.solver) {
+  // Read as an int: a C caller may store any value in the enum, and loading an out-of-range value through
+  // the enum type is undefined behaviour in C++.
+  int solver = 0;
+  static_assert(sizeof solver == sizeof p.solver);
+  std::memcpy(&solver, &p.solver, sizeof solver);
+  switch (solver) {
     case VV_SOLVER_DEFAULT:
       o.solver = SolverChoice::kModelDefault;
       break;
@@ -63,8 +69,8 @@ SynthesisOptions to_options(const vv_synthesis_params& p) {
       o.solver = SolverChoice::kSde;
       break;
     default:
-      fail(ErrorKind::kUsage, "solver must be VV_SOLVER_DEFAULT, VV_SOLVER_ODE or VV_SOLVER_SDE, got " +
-                                  std::to_string(static_cast<int>(p.solver)));
+      fail(ErrorKind::kUsage,
+           "solver must be VV_SOLVER_DEFAULT, VV_SOLVER_ODE or VV_SOLVER_SDE, got " + std::to_string(solver));
   }
   o.chunk_frames = p.chunk_frames;
   o.max_frames = p.max_frames;
