@@ -32,21 +32,16 @@ class Row:
 
 
 # ---- model damage ------------------------------------------------------------------------------------
-def manifest_edit(**changes) -> Callable[[Path], None]:
-    def damage(model: Path) -> None:
-        m = json.loads((model / "vibevoice.json").read_text())
-        for key, value in changes.items():
-            m[key] = value
-        replace(model / "vibevoice.json", json.dumps(m))
-    return damage
-
-
 def manifest_edit_fn(fn: Callable[[dict], None]) -> Callable[[Path], None]:
     def damage(model: Path) -> None:
         m = json.loads((model / "vibevoice.json").read_text())
         fn(m)
         replace(model / "vibevoice.json", json.dumps(m))
     return damage
+
+
+def manifest_edit(**changes) -> Callable[[Path], None]:
+    return manifest_edit_fn(lambda m: m.update(changes))
 
 
 def file_bytes(rel: str, data: bytes | Callable[[bytes], bytes]) -> Callable[[Path], None]:
@@ -267,3 +262,28 @@ def test_bad_input(row: Row, tmp_path, vibevoice_bin, tiny_model):
     assert out.read_bytes() == ORIGINAL, "the pre-existing output file was changed"
     assert sorted(p.name for p in out_dir.iterdir()) == ["speech.wav"], "a temporary file was left behind"
     assert res.stdout == b"", "nothing may reach stdout on a failed run"
+
+
+# `vibevoice serve` refuses bad options before it listens (exit code + message; it must not start serving).
+SERVE_ROWS = [
+    ("port-out-of-range", ["--port", "70000"], USAGE, "--port"),
+    ("max-streams-0", ["--max-streams", "0"], USAGE, "--max-streams"),
+    ("max-queue-negative", ["--max-queue", "-1"], USAGE, "--max-queue"),
+    ("host-not-an-address", ["--host", "nothere"], USAGE, "is not an IP address"),
+    ("threads-oversubscribed", ["--threads", "100000"], USAGE, "hardware threads"),
+    ("shutdown-grace-negative", ["--shutdown-grace", "-1"], USAGE, "--shutdown-grace"),
+    ("idle-timeout-0", ["--idle-timeout", "0"], USAGE, "--idle-timeout"),
+    ("max-input-chars-0", ["--max-input-chars", "0"], USAGE, "--max-input-chars"),
+]
+
+
+@pytest.mark.parametrize("args,code,needle", [r[1:] for r in SERVE_ROWS], ids=[r[0] for r in SERVE_ROWS])
+def test_serve_bad_options(args, code, needle, vibevoice_bin, tiny_model):
+    res = run(vibevoice_bin, "serve", "--model", tiny_model, "--port", "0", *args, timeout=60)
+    assert_fails(res, code, needle)
+    assert b"listening" not in res.stdout
+
+
+def test_serve_missing_model(vibevoice_bin, tmp_path):
+    assert_fails(run(vibevoice_bin, "serve", "--model", tmp_path / "nope", "--port", "0", timeout=60), MODEL,
+                 "model directory not found")
