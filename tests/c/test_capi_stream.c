@@ -34,9 +34,9 @@ static void add_event(events* e, const vv_stream_event* ev) {
   if (ev->kind == VV_EVENT_AUDIO) {
     add_chunk(e, &ev->chunk);
   } else if (ev->kind == VV_EVENT_UNDERRUN) {
-    e->underruns++;
     e->underrun_frame = ev->frame;
     if (ev->frame != e->next_frame) e->in_order = 0; /* everything generated was delivered first */
+    __atomic_add_fetch(&e->underruns, 1, __ATOMIC_RELEASE); /* polled by the main thread */
   } else {
     e->ends++;
     e->end_frame = ev->frame;
@@ -142,8 +142,9 @@ static void test_event_callback(const vv_engine* engine, const vv_audio* whole) 
   CHECK_STATUS(vv_stream_create(engine, &p, &s), VV_OK);
   if (!s) return;
   CHECK_STATUS(vv_stream_push_text(s, kText, 20), VV_OK);
-  for (int i = 0; i < 2000 && !e.underruns; ++i) usleep(5000); /* the worker reports the underrun */
-  CHECK(e.underruns == 1);
+  /* the worker reports the underrun (read atomically: the worker may still be running) */
+  for (int i = 0; i < 2000 && !__atomic_load_n(&e.underruns, __ATOMIC_ACQUIRE); ++i) usleep(5000);
+  CHECK(__atomic_load_n(&e.underruns, __ATOMIC_ACQUIRE) == 1);
   CHECK_STATUS(vv_stream_push_text(s, kText + 20, strlen(kText) - 20), VV_OK);
   CHECK_STATUS(vv_stream_finish(s), VV_OK);
   CHECK_STATUS(vv_stream_wait(s, NULL), VV_OK);
