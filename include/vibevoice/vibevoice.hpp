@@ -12,9 +12,10 @@
 // codes) and a message naming the offending file, option or input.
 //
 // Threading: an Engine is immutable after load() and may be shared by several threads; synthesize() and
-// stream() may be called concurrently (each utterance has its own state). One Stream object must not be
-// used from several threads at once (push_text/finish/pull/wait from one thread, or externally
-// synchronised), except cancel(), which any thread may call at any time. Stream callbacks run on the
+// stream() may be called concurrently (each utterance has its own state). A Stream has two sides that may
+// run on two threads: the producer (push_text/finish) and the consumer (pull/wait), e.g. an LLM thread
+// feeding text while another thread plays the audio; each side must be used from one thread at a time.
+// cancel() may be called from any thread at any time. Stream callbacks run on the
 // stream's internal worker thread (audio events: on the decoding thread with SynthesisOptions::decode_thread;
 // events still arrive in order, one at a time).
 //

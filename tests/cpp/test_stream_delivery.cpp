@@ -213,3 +213,24 @@ TEST(StreamDelivery, CancelFromAnotherThreadWhileTheOwnerPushes) {
   EXPECT_GE(chunks.load(), 2);
   EXPECT_THROW(s.finish(), vv::Error);
 }
+
+// The documented producer/consumer split: one thread pushes the text piece by piece (an LLM) while another
+// pulls the audio and finally waits; the audio is that of the whole text (run under ThreadSanitizer in CI).
+TEST(StreamDelivery, ProducerAndConsumerOnTwoThreads) {
+  REQUIRE_MODEL();
+  vv::Stream s = engine().stream(stream_options());
+  std::thread producer([&] {
+    for (size_t i = 0; i < kStreamText.size(); i += 3) {
+      s.push_text(std::string_view(kStreamText).substr(i, 3));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    s.finish();
+  });
+  std::vector<float> pulled;
+  for (vv::StreamEvent ev = s.pull(); ev.kind != vv::StreamEvent::kEnd; ev = s.pull()) append(pulled, ev);
+  producer.join();
+  const vv::Audio rest = s.wait();
+  EXPECT_TRUE(rest.samples.empty());
+  EXPECT_EQ(rest.frames, kStreamFrames);
+  EXPECT_EQ(pulled, whole_text_audio().samples);
+}

@@ -1,4 +1,6 @@
 // The route table: authentication, CORS preflight, the small JSON routes, 404/405, the access log.
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -14,11 +16,18 @@ using json = nlohmann::json;
 
 constexpr const char* kModelId = "vibevoice-realtime-0.5b";
 
+// "Authorization: Bearer KEY"; a WebSocket handshake may pass ?api_key=KEY instead (browsers cannot set
+// headers on a WebSocket).
 bool authorized(const Exchange& ex) {
   const std::string& key = ex.server.options.api_key;
   if (key.empty()) return true;
   const auto it = ex.request.find(http::field::authorization);
-  return it != ex.request.end() && it->value() == "Bearer " + key;
+  if (it != ex.request.end() && it->value() == "Bearer " + key) return true;
+  if (!boost::beast::websocket::is_upgrade(ex.request)) return false;
+  const auto url = boost::urls::parse_origin_form(ex.request.target());
+  if (!url) return false;
+  const auto p = url->params().find("api_key");
+  return p != url->params().end() && (*p).value == key;
 }
 
 void voices(Exchange& ex) {
@@ -64,6 +73,12 @@ const Route kRoutes[] = {
        }
      }},
     {"/metrics", http::verb::get, false, metrics},
+    {"/v1/audio/stream", http::verb::get, true, handle_stream},
+    {"/stream", http::verb::get, true, handle_demo_stream},
+    {"/config", http::verb::get, false, handle_demo_config},
+    {"/", http::verb::get, false, handle_web},
+    {"/app.js", http::verb::get, false, handle_web},
+    {"/style.css", http::verb::get, false, handle_web},
 };
 
 void dispatch(Exchange& ex) {

@@ -71,6 +71,14 @@ class Exchange {
   void end_stream();
   bool streaming() const { return streaming_; }
 
+  // Hands the connection over to a WebSocket protocol (the request was an upgrade): the access log says
+  // 101 and the connection closes when the handler returns.
+  tcp::socket& upgrade() {
+    status_ = 101;
+    keep_alive_ = false;
+    return socket_;
+  }
+
   // True once the peer closed its end (polled between frames, so a disconnect cancels within one frame).
   bool client_gone() const;
 
@@ -93,6 +101,14 @@ class Exchange {
 void handle_request(Exchange& ex);
 // POST /v1/audio/speech (speech_route.cpp).
 void handle_speech(Exchange& ex);
+// WS /v1/audio/stream (stream_route.cpp), WS /stream and GET /config of the official demo (demo_route.cpp),
+// the web page (web_route.cpp).
+void handle_stream(Exchange& ex);
+void handle_demo_stream(Exchange& ex);
+void handle_demo_config(Exchange& ex);
+void handle_web(Exchange& ex);
+// The voice the official demo's clients get when they name none (or an unknown one): the first by name.
+std::string default_voice(const Engine& engine);
 // Serves one accepted connection until it closes (http_connection.cpp).
 void serve_connection(Server& server, tcp::socket socket);
 

@@ -25,6 +25,42 @@ size_t code_points(std::string_view s) {
   return n;
 }
 
+std::string parse_voice(const json& voice, const std::vector<std::string>& voices) {
+  std::string name;
+  if (voice.is_string()) {
+    name = voice.get<std::string>();
+  } else if (voice.is_object() && voice.contains("id") && voice.at("id").is_string()) {
+    name = voice.at("id").get<std::string>();
+  } else {
+    throw BadRequest{"'voice' must be a voice name or {\"id\": name}", "voice"};
+  }
+  if (std::find(voices.begin(), voices.end(), name) == voices.end()) {
+    std::string names;
+    for (const std::string& v : voices) names += (names.empty() ? "" : ", ") + v;
+    throw BadRequest{"unknown voice '" + name + "'; available voices: " + names, "voice"};
+  }
+  return name;
+}
+
+void parse_generation_fields(const json& body, SynthesisOptions& options) {
+  if (body.contains("seed")) {
+    const json& s = body.at("seed");
+    if (!s.is_number_unsigned()) throw BadRequest{"'seed' must be a whole number in 0..2^64-1", "seed"};
+    options.seed = s.get<uint64_t>();
+  }
+  if (body.contains("cfg_scale")) {
+    const double cfg = field(body, "cfg_scale", json::value_t::number_float, "a number").get<double>();
+    if (!(cfg >= 0 && cfg <= 100)) throw BadRequest{"'cfg_scale' must be in 0..100", "cfg_scale"};
+    options.cfg_scale = static_cast<float>(cfg);
+  }
+  if (body.contains("steps")) {
+    const json& s = body.at("steps");
+    if (!s.is_number_integer() || s.get<int64_t>() < 1 || s.get<int64_t>() > 50)
+      throw BadRequest{"'steps' must be a whole number in 1..50", "steps"};
+    options.steps = s.get<int>();
+  }
+}
+
 SpeechRequest parse_speech_request(std::string_view content_type, std::string_view body_text,
                                    const SpeechLimits& limits) {
   if (content_type.substr(0, 16) != "application/json")
@@ -59,19 +95,7 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
                      "input"};
   }
   if (!body.contains("voice")) throw BadRequest{"'voice' is required", "voice"};
-  const json& voice = body.at("voice");
-  if (voice.is_string()) {
-    r.voice = voice.get<std::string>();
-  } else if (voice.is_object() && voice.contains("id") && voice.at("id").is_string()) {
-    r.voice = voice.at("id").get<std::string>();
-  } else {
-    throw BadRequest{"'voice' must be a voice name or {\"id\": name}", "voice"};
-  }
-  if (std::find(limits.voices.begin(), limits.voices.end(), r.voice) == limits.voices.end()) {
-    std::string names;
-    for (const std::string& v : limits.voices) names += (names.empty() ? "" : ", ") + v;
-    throw BadRequest{"unknown voice '" + r.voice + "'; available voices: " + names, "voice"};
-  }
+  r.voice = parse_voice(body.at("voice"), limits.voices);
   if (body.contains("response_format")) {
     const std::string f =
         field(body, "response_format", json::value_t::string, "a string").get<std::string>();
@@ -99,22 +123,7 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   }
   if (body.contains("instructions")) field(body, "instructions", json::value_t::string, "a string");
   r.options.voice = r.voice;
-  if (body.contains("seed")) {
-    const json& s = body.at("seed");
-    if (!s.is_number_unsigned()) throw BadRequest{"'seed' must be a whole number in 0..2^64-1", "seed"};
-    r.options.seed = s.get<uint64_t>();
-  }
-  if (body.contains("cfg_scale")) {
-    const double cfg = field(body, "cfg_scale", json::value_t::number_float, "a number").get<double>();
-    if (!(cfg >= 0 && cfg <= 100)) throw BadRequest{"'cfg_scale' must be in 0..100", "cfg_scale"};
-    r.options.cfg_scale = static_cast<float>(cfg);
-  }
-  if (body.contains("steps")) {
-    const json& s = body.at("steps");
-    if (!s.is_number_integer() || s.get<int64_t>() < 1 || s.get<int64_t>() > 50)
-      throw BadRequest{"'steps' must be a whole number in 1..50", "steps"};
-    r.options.steps = s.get<int>();
-  }
+  parse_generation_fields(body, r.options);
   if (body.contains("max_seconds")) {
     const double s = field(body, "max_seconds", json::value_t::number_float, "a number").get<double>();
     if (!(s > 0 && s <= 3600)) throw BadRequest{"'max_seconds' must be in (0, 3600]", "max_seconds"};

@@ -2,6 +2,7 @@
 // completely before anything is generated. Kept apart from the HTTP plumbing so it can be fuzzed.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,12 @@ struct SpeechLimits {
 // Throws BadRequest for anything but a valid request.
 SpeechRequest parse_speech_request(std::string_view content_type, std::string_view body,
                                    const SpeechLimits& limits);
+
+// Fields every synthesis request shares, with one set of rules (the speech body, the WebSocket
+// session.config); BadRequest names the field. A voice is a name or {"id": name} and must be in `voices`.
+std::string parse_voice(const nlohmann::json& voice, const std::vector<std::string>& voices);
+// "seed" (0..2^64-1), "cfg_scale" (0..100), "steps" (1..50), when present.
+void parse_generation_fields(const nlohmann::json& body, SynthesisOptions& options);
 
 // Unicode code points of valid UTF-8 (what "characters" means for the input limit).
 size_t code_points(std::string_view utf8);

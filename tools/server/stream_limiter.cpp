@@ -29,6 +29,13 @@ StreamLimiter::Admission StreamLimiter::acquire(const std::function<bool()>& aba
   }
 }
 
+bool StreamLimiter::try_acquire() {
+  std::lock_guard lock(mutex_);
+  if (active_ >= max_active_ || queued_ > 0) return false;  // queued requests go first
+  ++active_;
+  return true;
+}
+
 void StreamLimiter::release() {
   {
     std::lock_guard lock(mutex_);

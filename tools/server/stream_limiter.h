@@ -16,6 +16,9 @@ class StreamLimiter {
   // Takes a slot, waiting in the queue if there is room; `abandon` is polled while waiting (e.g. the client
   // disconnected, the server shuts down). kAdmitted must be paired with release().
   Admission acquire(const std::function<bool()>& abandon);
+  // Takes a slot only if one is free now (the WebSocket routes do not queue). true must be paired with
+  // release().
+  bool try_acquire();
   void release();
 
   int active() const;
