@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from .graphs.builder import FLOAT_MATMULS_KEY, FP32_NODES_KEY, file_size, save_model
+from .export import replace_dir
 from .bounds import Bounds, OutputStat, Stats, report_lines
 
 MODES = ("fp16", "int8", "int4")
@@ -72,6 +74,10 @@ QUANT_BOUNDS = {
 
 class QuantizationError(ValueError):
     """A quantized graph differs from its fp32 original beyond QUANT_BOUNDS."""
+
+
+class SourceModelError(ValueError):
+    """The source directory is not an fp32 model directory (a model error, not a usage error)."""
 
 
 @dataclass
@@ -297,15 +303,35 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
     src, dst = Path(src), Path(dst)
     manifest = json.loads((src / "vibevoice.json").read_text())
     if any(g["precision"] != "fp32" for g in manifest["graphs"].values()):
-        raise ValueError(f"{src} is not an fp32 model directory (graph precisions "
-                         f"{sorted({g['precision'] for g in manifest['graphs'].values()})})")
+        raise SourceModelError(f"{src} is not an fp32 model directory (graph precisions "
+                               f"{sorted({g['precision'] for g in manifest['graphs'].values()})})")
     if dst.resolve() == src.resolve():
         raise ValueError("--out must differ from --model")
-    dst.mkdir(parents=True, exist_ok=True)
+    if dst.exists() and (not dst.is_dir() or (any(dst.iterdir()) and not (dst / "vibevoice.json").exists())):
+        raise ValueError(f"{dst} exists and is not a model directory; refusing to write into it")
+    # Everything is written to a staging directory beside `dst`, which replaces `dst` only when every graph
+    # is within its bounds: a failed or interrupted run leaves `dst` as it was.
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{dst.name}.quantize-", dir=dst.parent))
+    try:
+        reports = _quantize_into(src, stage, manifest, mode, block_size, log, check)
+        problems = [m for r in reports for m in r.problems(mode)]
+        if problems:
+            raise QuantizationError(f"{mode} model differs from the fp32 graphs beyond the bounds "
+                                    f"({QUANT_BOUNDS[mode].text()}), so nothing was written to {dst}: "
+                                    + "; ".join(problems))
+        replace_dir(stage, dst)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return reports
+
+
+def _quantize_into(src: Path, stage: Path, manifest: dict, mode: str, block_size: int | None, log,
+                   check: bool) -> list[GraphReport]:
     reports = []
     for name, g in manifest["graphs"].items():
         t0 = time.time()
-        sp, dp = src / g["file"], dst / g["file"]
+        sp, dp = src / g["file"], stage / g["file"]
         fp32_bytes = file_size([p for p in (sp, sp.with_name(sp.name + ".data")) if p.exists()])
         model = quantize_graph(sp, mode, block_size)
         files = save_model(model, dp)
@@ -318,16 +344,9 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
         reports.append(rep)
     if mode != "fp16":
         manifest["quantization"] = {"weights": mode, "block_size": block_size}
-    for f in ("tokenizer.json",):
-        shutil.copyfile(src / f, dst / f)
-    if (dst / "voices").exists():
-        shutil.rmtree(dst / "voices")
-    shutil.copytree(src / "voices", dst / "voices")
-    (dst / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    problems = [m for r in reports for m in r.problems(mode)]
-    if problems:
-        raise QuantizationError(f"{mode} model {dst} differs from the fp32 graphs beyond the bounds "
-                                f"({QUANT_BOUNDS[mode].text()}); it is not trustworthy: " + "; ".join(problems))
+    shutil.copyfile(src / "tokenizer.json", stage / "tokenizer.json")
+    shutil.copytree(src / "voices", stage / "voices")
+    (stage / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return reports
 
 
@@ -350,8 +369,8 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.time()
     try:
         quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check, block_size=args.block_size)
-    except QuantizationError as e:
-        raise CliError(str(e), EXIT_MODEL) from None  # the written model is unusable
+    except (QuantizationError, SourceModelError) as e:
+        raise CliError(str(e), EXIT_MODEL) from None
     except ValueError as e:
         raise CliError(str(e)) from None
     print(f"wrote {args.out} ({args.mode}) in {time.time() - t0:.1f} s")

@@ -110,7 +110,8 @@ def test_export_precision_int8(tiny_checkpoint, real_tokenizer, tmp_path):
 def test_rejects_non_fp32_input(quantized, tmp_path):
     _, out, _ = quantized
     res = run_cli("quantize", "--model", out, "--out", tmp_path / "x", "--mode", "int8", check=False)
-    assert res.returncode == 2 and "not an fp32 model directory" in res.stderr
+    assert res.returncode == 3 and "not an fp32 model directory" in res.stderr  # a model error
+    assert not (tmp_path / "x").exists()
 
 
 def test_block_size_option(tiny_model, tmp_path):
@@ -151,10 +152,17 @@ def test_broken_bound_fails_the_command(tiny_model, tmp_path, monkeypatch, capsy
         return model
 
     monkeypatch.setattr(quantize, "quantize_graph", broken)
-    code = cli.main(["quantize", "--model", str(tiny_model), "--out", str(tmp_path / "q"), "--mode", "int8"])
+    dst = tmp_path / "q"
+    dst.mkdir()
+    (dst / "vibevoice.json").write_text("{}")  # an earlier model in --out stays as it was
+    code = cli.main(["quantize", "--model", str(tiny_model), "--out", str(dst), "--mode", "int8"])
     out, err = capsys.readouterr()
     assert code == 3, (out, err)
-    assert "connector/embeds: max-abs error" in err and "> bound" in err and "not trustworthy" in err, err
+    assert "connector/embeds: max-abs error" in err and "> bound" in err, err
+    assert f"nothing was written to {dst}" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q"]  # no staging directory left
+    assert sorted(p.name for p in dst.iterdir()) == ["vibevoice.json"]
+    assert (dst / "vibevoice.json").read_text() == "{}"
     assert "tts_lm/" not in err  # only the broken graph is named
     assert "embeds" in out and "FAIL" in out
 
@@ -167,7 +175,7 @@ def test_eos_sign_flip_fails_within_magnitude_bound(tiny_model, tmp_path, monkey
 
     class Session:
         def __init__(self, path):
-            self.s, self.quantized = real(path), dst in path.parents
+            self.s, self.quantized = real(path), tiny_model not in path.parents
             self.get_outputs = self.s.get_outputs
 
         def run(self, names, feeds):
@@ -184,3 +192,4 @@ def test_eos_sign_flip_fails_within_magnitude_bound(tiny_model, tmp_path, monkey
     msg = str(e.value)
     assert "tts_lm/eos_logit: sign disagrees with the reference at |ref| 0.12 > margin 0.1" in msg, msg
     assert "max-abs error" not in msg  # the magnitude bound alone would have passed
+    assert not dst.exists()  # a model that failed its bounds is not left where the engine would load it
