@@ -89,7 +89,7 @@ class Fields {
   }
 
   std::string get_choice(const std::string& key, std::initializer_list<const char*> choices) const {
-    const std::string s = get_string(key, true);
+    std::string s = get_string(key, true);
     std::string list;
     for (const char* c : choices) {
       if (s == c) return s;

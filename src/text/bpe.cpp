@@ -24,7 +24,7 @@ uint64_t mix(uint64_t k) {  // splitmix64 finalizer: ids are small and dense, so
 
 }  // namespace
 
-BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab, const std::vector<Merge>& merges,
+BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>>&& vocab, const std::vector<Merge>& merges,
                    bool ignore_merges, const std::string& source)
     : ignore_merges_(ignore_merges), cache_(std::make_unique<BpeWordCache>()) {
   int32_t max_id = -1;
@@ -32,7 +32,7 @@ BpeModel::BpeModel(std::vector<std::pair<std::string, int32_t>> vocab, const std
     if (id < 0) fail(ErrorKind::kModel, source + ": model.vocab: negative id for token '" + text + "'");
     max_id = std::max(max_id, id);
   }
-  text_of_id_.resize(static_cast<size_t>(max_id + 1));
+  text_of_id_.resize(static_cast<size_t>(max_id) + 1);
   bytes_of_id_.resize(text_of_id_.size());
   has_id_.assign(text_of_id_.size(), 0);
   std::string bytes;

@@ -25,7 +25,7 @@ class BpeModel {
   // `vocab`: token text (byte-level alphabet) -> id. `source` names the file in error messages.
   // Throws vv::Error(kModel) on inconsistent data (a merge part or result missing from the vocabulary, a
   // byte without a token).
-  BpeModel(std::vector<std::pair<std::string, int32_t>> vocab, const std::vector<Merge>& merges,
+  BpeModel(std::vector<std::pair<std::string, int32_t>>&& vocab, const std::vector<Merge>& merges,
            bool ignore_merges, const std::string& source);
   ~BpeModel();
   BpeModel(BpeModel&&) noexcept;

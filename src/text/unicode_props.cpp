@@ -82,7 +82,7 @@ const Table& table() {
     const UNormalizer2* nfc = unorm2_getNFCInstance(&status);
     if (U_FAILURE(status)) fail(ErrorKind::kRuntime, "ICU: cannot load the NFC normalizer");
     Table out;
-    out.planes.resize(5 * kPlaneSize);
+    out.planes.resize(size_t{5} * kPlaneSize);
     for (char32_t cp = 0; cp < 0x110000; ++cp) {
       const int p = table_plane(cp);
       if (p >= 0)

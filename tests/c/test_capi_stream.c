@@ -35,7 +35,7 @@ static void add_event(events* e, const vv_stream_event* ev) {
     add_chunk(e, &ev->chunk);
   } else if (ev->kind == VV_EVENT_UNDERRUN) {
     e->underrun_frame = ev->frame;
-    if (ev->frame != e->next_frame) e->in_order = 0; /* everything generated was delivered first */
+    if (ev->frame != e->next_frame) e->in_order = 0;        /* everything generated was delivered first */
     __atomic_add_fetch(&e->underruns, 1, __ATOMIC_RELEASE); /* polled by the main thread */
   } else {
     e->ends++;
