@@ -5,14 +5,14 @@
 # Exits non-zero on the first finding and names the crash file; add that file to
 # tests/fuzz/corpus/<target>/ once fixed so the dev build's ctest (fuzz_replay_<target>) replays it.
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]      (targets: npy manifest voice_list tokenizer_json
-#                                                    tokenizer_encode incremental_text speech_request)
+#                                                    tokenizer_encode incremental_text speech_request stream_message)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 SECONDS_PER_TARGET=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(npy manifest voice_list tokenizer_json tokenizer_encode incremental_text speech_request)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(npy manifest voice_list tokenizer_json tokenizer_encode incremental_text speech_request stream_message)
 if command -v ccache >/dev/null; then
   export CMAKE_C_COMPILER_LAUNCHER=${CMAKE_C_COMPILER_LAUNCHER:-ccache}
   export CMAKE_CXX_COMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}

@@ -9,6 +9,14 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
+
+def metric(server: RunningServer, name: str) -> float:
+    """The value of an unlabelled Prometheus metric of the running server."""
+    text = httpx.get(server.url + "/metrics").text
+    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")))
+
 
 class RunningServer:
     def __init__(self, proc: subprocess.Popen, url: str):

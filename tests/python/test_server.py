@@ -17,7 +17,7 @@ import numpy as np
 import openai
 import pytest
 from cli_helpers import synth
-from server_helpers import running_server, start_server
+from server_helpers import metric, running_server, start_server
 
 TEXT = "Hello from the server. This sentence is long enough for several text windows."
 LONG = {"ignore_eos": True, "max_seconds": 4}  # 30 frames, whatever the random EOS head says
@@ -145,11 +145,6 @@ def test_extra_requests_beyond_streams_and_queue_get_503(vibevoice_bin, tiny_mod
         assert busy.headers["retry-after"] == "1" and busy.json()["error"]["code"] == "server_busy"
         ok = [r.content for r in results if r.status_code == 200]
         assert ok[0] == ok[1] and len(ok[0]) == 150 * 3200 * 2
-
-
-def metric(server, name: str) -> float:
-    text = httpx.get(server.url + "/metrics").text
-    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith(name + " ")))
 
 
 def test_a_disconnected_client_frees_its_slot(vibevoice_bin, tiny_model):

@@ -42,7 +42,8 @@ std::string parse_voice(const json& voice, const std::vector<std::string>& voice
   return name;
 }
 
-void parse_generation_fields(const json& body, SynthesisOptions& options) {
+void parse_generation_fields(const json& body, SynthesisOptions& options, int sample_rate,
+                             int samples_per_frame) {
   if (body.contains("seed")) {
     const json& s = body.at("seed");
     if (!s.is_number_unsigned()) throw BadRequest{"'seed' must be a whole number in 0..2^64-1", "seed"};
@@ -59,6 +60,14 @@ void parse_generation_fields(const json& body, SynthesisOptions& options) {
       throw BadRequest{"'steps' must be a whole number in 1..50", "steps"};
     options.steps = s.get<int>();
   }
+  if (body.contains("max_seconds")) {
+    const double s = field(body, "max_seconds", json::value_t::number_float, "a number").get<double>();
+    if (!(s > 0 && s <= 3600)) throw BadRequest{"'max_seconds' must be in (0, 3600]", "max_seconds"};
+    const double frames = s * sample_rate / samples_per_frame;
+    options.max_frames = static_cast<int64_t>(std::ceil(frames));
+  }
+  if (body.contains("ignore_eos"))
+    options.ignore_eos = field(body, "ignore_eos", json::value_t::boolean, "true or false").get<bool>();
 }
 
 SpeechRequest parse_speech_request(std::string_view content_type, std::string_view body_text,
@@ -123,15 +132,7 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   }
   if (body.contains("instructions")) field(body, "instructions", json::value_t::string, "a string");
   r.options.voice = r.voice;
-  parse_generation_fields(body, r.options);
-  if (body.contains("max_seconds")) {
-    const double s = field(body, "max_seconds", json::value_t::number_float, "a number").get<double>();
-    if (!(s > 0 && s <= 3600)) throw BadRequest{"'max_seconds' must be in (0, 3600]", "max_seconds"};
-    const double frames = s * limits.sample_rate / limits.samples_per_frame;
-    r.options.max_frames = static_cast<int64_t>(std::ceil(frames));
-  }
-  if (body.contains("ignore_eos"))
-    r.options.ignore_eos = field(body, "ignore_eos", json::value_t::boolean, "true or false").get<bool>();
+  parse_generation_fields(body, r.options, limits.sample_rate, limits.samples_per_frame);
   return r;
 }
 

@@ -38,8 +38,10 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
 // Fields every synthesis request shares, with one set of rules (the speech body, the WebSocket
 // session.config); BadRequest names the field. A voice is a name or {"id": name} and must be in `voices`.
 std::string parse_voice(const nlohmann::json& voice, const std::vector<std::string>& voices);
-// "seed" (0..2^64-1), "cfg_scale" (0..100), "steps" (1..50), when present.
-void parse_generation_fields(const nlohmann::json& body, SynthesisOptions& options);
+// "seed" (0..2^64-1), "cfg_scale" (0..100), "steps" (1..50), "max_seconds" (0..3600, as frames) and
+// "ignore_eos", when present.
+void parse_generation_fields(const nlohmann::json& body, SynthesisOptions& options, int sample_rate,
+                             int samples_per_frame);
 
 // Unicode code points of valid UTF-8 (what "characters" means for the input limit).
 size_t code_points(std::string_view utf8);

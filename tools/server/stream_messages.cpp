@@ -19,13 +19,12 @@ void check_known(const json& msg, std::initializer_list<const char*> known) {
   }
 }
 
-StreamConfig apply_config(const json& msg, const StreamConfig& current,
-                          const std::vector<std::string>& voices) {
-  check_known(msg, {"type", "voice", "seed", "cfg_scale", "steps", "format"});
+StreamConfig apply_config(const json& msg, const StreamConfig& current, const SpeechLimits& limits) {
+  check_known(msg, {"type", "voice", "seed", "cfg_scale", "steps", "max_seconds", "ignore_eos", "format"});
   StreamConfig c = current;
   try {
-    if (msg.contains("voice")) c.options.voice = parse_voice(msg.at("voice"), voices);
-    parse_generation_fields(msg, c.options);
+    if (msg.contains("voice")) c.options.voice = parse_voice(msg.at("voice"), limits.voices);
+    parse_generation_fields(msg, c.options, limits.sample_rate, limits.samples_per_frame);
   } catch (const BadRequest& bad) {
     throw ProtocolError{"invalid_config", "session.config: " + bad.message};
   }
@@ -49,7 +48,7 @@ const char* format_name(SampleFormat format) {
 }
 
 ClientMessage parse_client_message(std::string_view json_text, const StreamConfig& current,
-                                   const std::vector<std::string>& voices) {
+                                   const SpeechLimits& limits) {
   json msg;
   try {
     msg = json::parse(json_text);
@@ -62,7 +61,7 @@ ClientMessage parse_client_message(std::string_view json_text, const StreamConfi
   ClientMessage m;
   if (type == "session.config") {
     m.kind = ClientMessage::kConfig;
-    m.config = apply_config(msg, current, voices);
+    m.config = apply_config(msg, current, limits);
   } else if (type == "input.text") {
     check_known(msg, {"type", "text"});
     if (!msg.contains("text") || !msg.at("text").is_string())

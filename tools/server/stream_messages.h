@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/speech_request.h"
 #include "vibevoice/vibevoice.hpp"
 
 namespace vv::server {
@@ -21,7 +22,7 @@ struct ProtocolError {
 
 // Settings for the next utterances; session.config overrides the fields it names.
 struct StreamConfig {
-  SynthesisOptions options;  // voice, seed, cfg_scale, steps
+  SynthesisOptions options;  // voice, seed, cfg_scale, steps, max_frames, ignore_eos
   SampleFormat format = SampleFormat::kPcm16;
 };
 
@@ -34,7 +35,7 @@ struct ClientMessage {
 // Throws ProtocolError: bad JSON, not an object or an unknown "type" ("bad_message", fatal); a field of
 // session.config or input.text that is wrong ("invalid_config" / "bad_message", not fatal).
 ClientMessage parse_client_message(std::string_view json_text, const StreamConfig& current,
-                                   const std::vector<std::string>& voices);
+                                   const SpeechLimits& limits);
 
 const char* format_name(SampleFormat format);
 

@@ -30,7 +30,9 @@ std::string f32_bytes(const std::vector<float>& samples) {
 class StreamSession final : public WsConnection::Handler {
  public:
   StreamSession(Server& server, WsConnection& ws) : server_(server), ws_(ws) {
-    for (const VoiceDescription& v : server.engine.voices()) voices_.push_back(v.name);
+    for (const VoiceDescription& v : server.engine.voices()) limits_.voices.push_back(v.name);
+    limits_.sample_rate = server.engine.sample_rate();
+    limits_.samples_per_frame = server.engine.samples_per_frame();
     config_.options.voice = default_voice(server.engine);
   }
 
@@ -38,12 +40,12 @@ class StreamSession final : public WsConnection::Handler {
     if (ws_.closing()) return;  // closing: nothing new starts
     if (!is_text) {
       error("unsupported_data", "binary messages are not part of the protocol; send JSON text messages");
-      ws_.close(websocket::close_code::bad_payload, "binary message");
+      ws_.close(websocket::close_code::unknown_data, "binary message");
       return;
     }
     ClientMessage m;
     try {
-      m = parse_client_message(message, config_, voices_);
+      m = parse_client_message(message, config_, limits_);
     } catch (const ProtocolError& e) {
       error(e.code, e.message);
       if (e.fatal) ws_.close(websocket::close_code::policy_error, e.code);
@@ -212,7 +214,7 @@ class StreamSession final : public WsConnection::Handler {
 
   Server& server_;
   WsConnection& ws_;
-  std::vector<std::string> voices_;
+  SpeechLimits limits_;
   StreamConfig config_;
   std::unique_ptr<WsUtterance> utterance_;
   std::unique_ptr<AudioEncoder> encoder_;

@@ -59,7 +59,7 @@ void WsConnection::enqueue(std::string message, bool is_text) {
   write_next();
 }
 
-void WsConnection::close(websocket::close_code code, std::string reason) {
+void WsConnection::close(websocket::close_code code, std::string_view reason) {
   if (closing()) return;
   closing_ = true;
   close_reason_ = websocket::close_reason(code, reason);

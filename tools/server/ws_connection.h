@@ -47,7 +47,7 @@ class WsConnection {
   void send_text(std::string message) { enqueue(std::move(message), true); }
   void send_binary(std::string message) { enqueue(std::move(message), false); }
   // Sends the close frame (after the queued messages) with `code` and `reason`.
-  void close(websocket::close_code code, std::string reason = {});
+  void close(websocket::close_code code, std::string_view reason = {});
   bool closing() const { return closing_ || gone_; }
 
   // Any thread: runs `fn` on the connection's thread.
