@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up of everything the build and tests need on a fresh Debian bookworm machine:
 #   1. Debian packages (tool chain, nlohmann-json, CLI11, GoogleTest, Google Benchmark, ICU, Boost.Beast,
-#      libsndfile; ffmpeg decodes the server tests' audio)
+#      libsndfile; ffmpeg decodes the server tests' audio; chromium + chromium-driver run the web page test)
 #   2. ONNX Runtime C/C++ SDK: a system install if one is found, else third_party/onnxruntime
 #   3. the Python environment of the exporter (build/venv, pinned by python/requirements.txt)
 # Re-running it only does what is missing.
@@ -14,7 +14,7 @@ log() { echo "[setup] $*" >&2; }
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git nlohmann-json3-dev libcli11-dev libgtest-dev
               libgmock-dev libbenchmark-dev libicu-dev clang-format npm python3-venv
               libboost1.81-dev libsndfile1-dev ffmpeg
-              clang libclang-rt-14-dev clang-tidy ccache)
+              clang libclang-rt-14-dev clang-tidy ccache chromium chromium-driver)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
