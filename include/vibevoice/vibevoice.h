@@ -15,6 +15,11 @@
  * thread is blocked in vv_stream_wait / vv_stream_next). Callbacks of a stream run on the stream's worker
  * thread; those of vv_synthesize on the calling thread (audio with decode_thread: on the decoding thread).
  * Callbacks of one utterance are called in order, one at a time.
+ *
+ * ABI: this C API is the stable binary interface. libvibevoice.so (SONAME libvibevoice.so.VV_VERSION_MAJOR)
+ * exports exactly the vv_* functions declared here and nothing else. The C++ API (vibevoice.hpp) is not
+ * ABI-stable: it is only in the static library (libvibevoice.a; CMake vibevoice::vibevoice_static), to be
+ * compiled against the same headers and tool chain.
  */
 #ifndef VIBEVOICE_H
 #define VIBEVOICE_H
@@ -28,6 +33,14 @@
 #define VV_VERSION_MINOR 1
 #define VV_VERSION_PATCH 0
 #define VV_VERSION "0.1.0"
+
+/* VV_API marks the exported functions. VV_BUILDING_LIBRARY is defined only while the library itself is
+ * compiled (with -fvisibility=hidden): users of the shared or the static library see an empty VV_API. */
+#if defined(VV_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define VV_API __attribute__((visibility("default")))
+#else
+#define VV_API
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,9 +72,9 @@ typedef struct vv_engine vv_engine;
 typedef struct vv_stream vv_stream;
 
 /* Message of the last failure on this thread ("" if none). */
-const char* vv_last_error(void);
+VV_API const char* vv_last_error(void);
 /* Version of the library, "major.minor.patch" (VV_VERSION of the header it was built with). */
-const char* vv_version(void);
+VV_API const char* vv_version(void);
 
 /* ---- engine ---------------------------------------------------------------------------------------- */
 typedef struct vv_engine_params {
@@ -71,10 +84,10 @@ typedef struct vv_engine_params {
   const char* provider;  /* "cpu" (default) or "cuda"; unavailable -> VV_ERROR_RUNTIME, never a fallback */
 } vv_engine_params;
 
-vv_engine_params vv_engine_default_params(void);
-vv_status vv_engine_load(const vv_engine_params* params, vv_engine** out_engine);
-void vv_engine_free(vv_engine* engine); /* NULL is allowed */
-int vv_engine_sample_rate(const vv_engine* engine);
+VV_API vv_engine_params vv_engine_default_params(void);
+VV_API vv_status vv_engine_load(const vv_engine_params* params, vv_engine** out_engine);
+VV_API void vv_engine_free(vv_engine* engine); /* NULL is allowed */
+VV_API int vv_engine_sample_rate(const vv_engine* engine);
 
 typedef struct vv_voice_info {
   const char* name; /* strings owned by the engine, valid until vv_engine_free */
@@ -84,8 +97,8 @@ typedef struct vv_voice_info {
   int tts_len;
 } vv_voice_info;
 
-size_t vv_engine_voice_count(const vv_engine* engine);
-vv_status vv_engine_voice(const vv_engine* engine, size_t index, vv_voice_info* out_info);
+VV_API size_t vv_engine_voice_count(const vv_engine* engine);
+VV_API vv_status vv_engine_voice(const vv_engine* engine, size_t index, vv_voice_info* out_info);
 
 /* ---- synthesis ------------------------------------------------------------------------------------- */
 typedef struct vv_audio_chunk {
@@ -152,7 +165,7 @@ typedef struct vv_synthesis_params {
   vv_event_callback on_event;
 } vv_synthesis_params;
 
-vv_synthesis_params vv_synthesis_default_params(void);
+VV_API vv_synthesis_params vv_synthesis_default_params(void);
 
 typedef struct vv_audio {
   float* samples;
@@ -165,9 +178,9 @@ typedef struct vv_audio {
 } vv_audio;
 
 /* Whole utterance in the calling thread. The result is owned by the caller: vv_audio_free(). */
-vv_status vv_synthesize(const vv_engine* engine, const char* text, size_t text_len,
-                        const vv_synthesis_params* params, vv_audio** out_audio);
-void vv_audio_free(vv_audio* audio); /* NULL is allowed */
+VV_API vv_status vv_synthesize(const vv_engine* engine, const char* text, size_t text_len,
+                               const vv_synthesis_params* params, vv_audio** out_audio);
+VV_API void vv_audio_free(vv_audio* audio); /* NULL is allowed */
 
 /* ---- streaming ------------------------------------------------------------------------------------- */
 /* Incremental text (e.g. LLM tokens): push text in pieces, generation runs on the stream's worker thread.
@@ -184,24 +197,24 @@ void vv_audio_free(vv_audio* audio); /* NULL is allowed */
  * (vv::Stream::kMaxPendingEvents, each of chunk_frames * hop_length samples) wait to be pulled: a consumer
  * slower than the generation makes the generation wait. The stream also keeps the last event returned by
  * vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the events). */
-vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,
-                           vv_stream** out_stream);
+VV_API vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,
+                                  vv_stream** out_stream);
 /* VV_ERROR_INPUT for invalid UTF-8 or text beyond the length limit; VV_ERROR_USAGE after finish/cancel. */
-vv_status vv_stream_push_text(vv_stream* stream, const char* text, size_t text_len);
+VV_API vv_status vv_stream_push_text(vv_stream* stream, const char* text, size_t text_len);
 /* End of text; returns immediately. VV_ERROR_INPUT (and the stream ends) if the whole text is empty. */
-vv_status vv_stream_finish(vv_stream* stream);
+VV_API vv_status vv_stream_finish(vv_stream* stream);
 /* Pull mode: blocks until the next event and stores it in *out_event. An AUDIO event's samples are owned
  * by the stream and valid until the next vv_stream_next or vv_stream_free. After END, returns END again.
  * An error raised by the generation (e.g. VV_ERROR_RUNTIME, VV_ERROR_INPUT for too little injected
  * noise) is returned once the events before it are pulled. VV_ERROR_USAGE on a callback stream. */
-vv_status vv_stream_next(vv_stream* stream, vv_stream_event* out_event);
+VV_API vv_status vv_stream_next(vv_stream* stream, vv_stream_event* out_event);
 /* Blocks until generation is over; stop reason in *out_reason (may be NULL). In pull mode the events not
  * yet pulled are discarded. Returns an error raised by the generation. */
-vv_status vv_stream_wait(vv_stream* stream, vv_stop_reason* out_reason);
+VV_API vv_status vv_stream_wait(vv_stream* stream, vv_stop_reason* out_reason);
 /* Stops generation as soon as possible (the running model call completes, then at most the frames
  * already generated are delivered); the stream ends with VV_STOP_CANCELLED. Any thread (see Threading). */
-vv_status vv_stream_cancel(vv_stream* stream);
-void vv_stream_free(vv_stream* stream); /* cancels if still running; NULL is allowed */
+VV_API vv_status vv_stream_cancel(vv_stream* stream);
+VV_API void vv_stream_free(vv_stream* stream); /* cancels if still running; NULL is allowed */
 
 #ifdef __cplusplus
 }

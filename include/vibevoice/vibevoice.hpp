@@ -20,6 +20,10 @@
 // events still arrive in order, one at a time).
 //
 // No ONNX Runtime types appear in this header.
+//
+// ABI: this C++ API is not ABI-stable. It is in the static library only (libvibevoice.a, CMake target
+// vibevoice::vibevoice_static), built with the same tool chain and headers as the program; the shared library
+// libvibevoice.so exports the C API of vibevoice.h and nothing else.
 #pragma once
 
 #include <cstddef>
