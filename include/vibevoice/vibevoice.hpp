@@ -87,7 +87,19 @@ struct SynthesisOptions {
   // when a core is free for it (docs/PERFORMANCE.md); on 2 cores only with threads = 1.
   bool decode_thread = false;
   std::function<bool()> should_abort;  // polled between frames; true stops with kCancelled
+  // Long texts (synthesize()): a text whose tokens do not fit one utterance's position budget is spoken as
+  // consecutive segments of at most this many text tokens, cut at sentence, else clause, else word
+  // boundaries; each segment starts from the voice prompt like a new utterance, segment i > 0 with the seed
+  // segment_seed(seed, i). 0 = from the budget: (max_positions - voice prompt) / 4 tokens (room for ~3
+  // speech frames per text token). Frames, chunks and alignment spans run on across segments.
+  int max_segment_tokens = 0;
+  // synthesize() with on_chunk: false = the chunks are only handed to on_chunk, not also collected in
+  // Audio::samples, so memory does not grow with the text (long texts written as they come).
+  bool keep_samples = true;
 };
+
+// The seed of segment `index` of a long text (segment 0 uses `seed` itself).
+uint64_t segment_seed(uint64_t seed, size_t index);
 
 // A piece of decoded audio, delivered as soon as its frames are decoded.
 struct AudioChunk {

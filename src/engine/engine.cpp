@@ -62,6 +62,10 @@ ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
   s.chunk_frames = o.chunk_frames;
   if (o.max_frames < 0)
     fail(ErrorKind::kUsage, "max_frames must be >= 0, got " + std::to_string(o.max_frames));
+  if (o.max_segment_tokens < 0) {
+    fail(ErrorKind::kUsage, "max_segment_tokens must be >= 0 (0 = from the position budget), got " +
+                                std::to_string(o.max_segment_tokens));
+  }
   s.max_frames = o.max_frames;
   s.ignore_eos = o.ignore_eos;
   s.background_decode = o.decode_thread;
@@ -125,48 +129,6 @@ int Engine::samples_per_frame() const {
 }
 int Engine::latent_dim() const {
   return impl_->manifest.latent_dim;
-}
-
-namespace {
-
-class CollectingObserver final : public GenerationObserver {
- public:
-  CollectingObserver(Audio& audio, const std::function<void(const AudioChunk&)>& on_chunk,
-                     const std::function<bool()>& should_abort)
-      : audio_(audio), on_chunk_(on_chunk), should_abort_(should_abort) {}
-  void on_chunk(AudioChunk&& chunk) override {
-    audio_.samples.insert(audio_.samples.end(), chunk.samples.begin(), chunk.samples.end());
-    if (on_chunk_) on_chunk_(chunk);
-  }
-  bool should_stop() override { return should_abort_ && should_abort_(); }
-
- private:
-  Audio& audio_;
-  const std::function<void(const AudioChunk&)>& on_chunk_;
-  const std::function<bool()>& should_abort_;
-};
-
-}  // namespace
-
-Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
-                         const std::function<void(const AudioChunk&)>& on_chunk) const {
-  ResolvedSynthesis r = impl_->resolve(options);
-  size_t text_end = 0;
-  const std::vector<Token> tokens = prepare_and_tokenize(*impl_->tokenizer, text, &text_end);
-  impl_->check_length(*r.voice, tokens.size());
-  TextWindowQueue queue(impl_->manifest.text_window);
-  queue.append(tokens);
-  queue.finish(text_end);
-
-  Audio audio;
-  audio.sample_rate = impl_->manifest.sample_rate;
-  CollectingObserver observer(audio, on_chunk, options.should_abort);
-  GenerationResult result =
-      generate_speech(impl_->manifest, *impl_->graphs, *r.voice, r.settings, queue, *r.noise, observer);
-  audio.latents = std::move(result.latents);
-  audio.frames = result.frames;
-  audio.stop_reason = result.stop_reason;
-  return audio;
 }
 
 }  // namespace vv

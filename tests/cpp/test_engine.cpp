@@ -213,8 +213,8 @@ TEST(Engine, RejectsBadOptionsAndText) {
   EXPECT_EQ(error_kind([&] { engine().synthesize("cut \xe2\x80", o); }), vv::ErrorKind::kInput);
   std::string long_text;
   for (int i = 0; i < 9000; ++i) long_text += " a";
-  EXPECT_EQ(error_kind([&] { engine().synthesize(long_text, o); }, &msg), vv::ErrorKind::kInput);
-  EXPECT_NE(msg.find("too long"), std::string::npos) << msg;
+  // Beyond one utterance's positions: no longer refused, spoken in segments (test_engine_long_text.cpp).
+  EXPECT_EQ(engine().synthesize(long_text, o).frames, o.max_frames);
 }
 
 TEST(Engine, InjectedNoiseIsUsedAndValidated) {

@@ -55,6 +55,7 @@ vv::SynthesisOptions unlimited() {
   o.seed = 3;
   o.ignore_eos = true;  // only the position limit can stop it
   o.chunk_frames = 4;
+  o.max_segment_tokens = 1 << 30;  // one segment as long as the text fits the positions at all
   return o;
 }
 

@@ -90,6 +90,28 @@ bool push_stdin(Stream& stream) {
   }
 }
 
+// Text from stdin, spoken as it arrives (a Stream); on a read error or a signal the stream is cancelled.
+Audio synthesize_stdin(const Engine& engine, const SynthesisOptions& opts,
+                       const std::function<void(const StreamEvent&)>& on_event) {
+  Stream stream = engine.stream(opts, on_event);  // validates the voice and the options
+  try {
+    if (push_stdin(stream)) {
+      stream.finish();
+    } else {
+      stream.cancel();
+    }
+    return stream.wait();
+  } catch (...) {
+    stream.cancel();
+    try {
+      (void)stream.wait();
+    } catch (...) {
+      // the first error is the one to report
+    }
+    throw;
+  }
+}
+
 class Progress {
  public:
   Progress(bool enabled, int sample_rate) : enabled_(enabled), tty_(isatty(2)), sample_rate_(sample_rate) {}
@@ -160,30 +182,19 @@ int run_synth(const SynthArgs& a) {
     progress.update(ev.frame, output->samples(), false);
   };
   InterruptGuard interrupts;
-  Stream stream = engine.stream(opts, on_event);  // validates the voice and the options
   Audio audio;
   try {
-    bool complete = true;
-    if (a.have_text) {
-      stream.push_text(a.text);
-    } else if (!a.text_file.empty()) {
-      stream.push_text(file_text);
+    if (a.have_text || !a.text_file.empty()) {
+      // The whole text is known: synthesize() speaks texts of any length (in segments, text/segmenter.h).
+      opts.keep_samples = false;  // written as they come: memory does not grow with the text
+      audio = engine.synthesize(a.have_text ? a.text : file_text, opts, [&](const AudioChunk& c) {
+        output->write(c.samples);
+        progress.update(c.first_frame + c.frame_count, output->samples(), false);
+      });
     } else {
-      complete = push_stdin(stream);
+      audio = synthesize_stdin(engine, opts, on_event);
     }
-    if (complete) {
-      stream.finish();
-    } else {
-      stream.cancel();
-    }
-    audio = stream.wait();
   } catch (...) {
-    stream.cancel();
-    try {
-      (void)stream.wait();
-    } catch (...) {
-      // the first error is the one to report
-    }
     if (output->started()) {
       output->commit();
       std::fprintf(stderr, "vibevoice: %.2f s of audio produced before the error were written to %s\n",

@@ -80,6 +80,7 @@ void handle_speech(Exchange& ex) {
   const char* type = r.sse ? "text/event-stream" : content_type(r.format);
   double first_audio_s = -1;
   r.options.should_abort = [&] { return server.cancel_all.load() || ex.client_gone(); };
+  r.options.keep_samples = false;  // streamed to the client as they come
   auto on_chunk = [&](const AudioChunk& chunk) {
     if (!ex.streaming()) {
       first_audio_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -104,7 +105,7 @@ void handle_speech(Exchange& ex) {
   }
   if (!ex.streaming()) ex.begin_stream(http::status::ok, type);
   send_audio(ex, r, encoder->finish());
-  const double audio_s = static_cast<double>(audio.samples.size()) / rate;
+  const double audio_s = static_cast<double>(audio.frames) * server.engine.samples_per_frame() / rate;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (r.sse) {
     send_event(ex, {{"type", "speech.audio.done"},

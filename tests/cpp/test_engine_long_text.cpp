@@ -1,0 +1,99 @@
+// Long texts on the tiny random model (env VV_TEST_MODEL_DIR): a text beyond the segment budget is spoken
+// as consecutive segments, each exactly the audio of that segment's text synthesized on its own (from the
+// voice prompt, with segment_seed(seed, i)); frames, chunks and alignment spans run on across segments.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "model/manifest.h"
+#include "text/segmenter.h"
+#include "text/text_prep.h"
+#include "text/tokenizer.h"
+#include "tiny_model.h"
+
+namespace {
+
+const std::string kText =
+    "The first sentence is short. The second one, with a clause, is a little longer! "
+    "A third sentence follows; and then a fourth one ends the paragraph.\n\nA new paragraph starts here.";
+
+vv::SynthesisOptions options(int max_segment_tokens) {
+  vv::SynthesisOptions o;
+  o.voice = "synthetic";
+  o.seed = 11;
+  o.ignore_eos = true;  // the random EOS head could end a segment at any frame; make the lengths fixed
+  o.max_frames = 0;
+  o.max_segment_tokens = max_segment_tokens;
+  return o;
+}
+
+}  // namespace
+
+TEST(EngineLongText, ChunksRunOnAcrossSegments) {
+  REQUIRE_MODEL();
+  const vv::Engine& engine = vv_test::engine();
+  // Segments as the engine cuts them: 16 tokens each at most (the tiny model's budget is much larger).
+  vv::SynthesisOptions o = options(16);
+  o.ignore_eos = false;
+  std::vector<vv::AudioChunk> chunks;
+  const vv::Audio whole = engine.synthesize(kText, o, [&](const vv::AudioChunk& c) { chunks.push_back(c); });
+
+  int64_t frame = 0;
+  size_t text_end = 0;
+  for (const vv::AudioChunk& c : chunks) {
+    EXPECT_EQ(c.first_frame, frame);  // frames run on across segments
+    frame += c.frame_count;
+    EXPECT_LE(c.text_begin, c.text_end);
+    EXPECT_GE(c.text_end, text_end);  // spans are offsets into the whole text, in order
+    text_end = c.text_end;
+  }
+  EXPECT_GT(text_end, kText.size() / 2);  // later segments were spoken
+  EXPECT_EQ(frame, whole.frames);
+  EXPECT_EQ(whole.samples.size(), static_cast<size_t>(whole.frames * engine.samples_per_frame()));
+  EXPECT_EQ(whole.latents.size(), static_cast<size_t>(whole.frames * engine.latent_dim()));
+}
+
+TEST(EngineLongText, EachSegmentEqualsItsOwnSynthesis) {
+  REQUIRE_MODEL();
+  const vv::Engine& engine = vv_test::engine();
+  vv::SynthesisOptions o = options(16);
+  o.max_frames = 0;
+  o.ignore_eos = false;
+  // The segmentation the engine uses, re-derived here with the same token counter (prepare + encode).
+  const vv::ModelManifest m = vv::ModelManifest::load(vv_test::model_dir());
+  const vv::Tokenizer tok = vv::Tokenizer::load(m.tokenizer_path);
+  const std::vector<vv::TextSegment> segs = vv::split_into_segments(kText, 16, [&](std::string_view p) {
+    const std::string prepared = vv::prepare_text(p).text;
+    return prepared.size() <= 1 ? size_t{0} : tok.encode(prepared).size();
+  });
+  ASSERT_GE(segs.size(), 3u);
+
+  const vv::Audio whole = engine.synthesize(kText, o);
+  std::vector<float> joined;
+  std::vector<float> latents;
+  int64_t frames = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    vv::SynthesisOptions oi = o;
+    oi.seed = vv::segment_seed(o.seed, i);
+    oi.max_segment_tokens = 1 << 30;
+    const vv::Audio a = engine.synthesize(kText.substr(segs[i].begin, segs[i].end - segs[i].begin), oi);
+    joined.insert(joined.end(), a.samples.begin(), a.samples.end());
+    latents.insert(latents.end(), a.latents.begin(), a.latents.end());
+    frames += a.frames;
+  }
+  EXPECT_EQ(whole.frames, frames);
+  EXPECT_EQ(whole.latents, latents);
+  EXPECT_EQ(whole.samples, joined);
+  EXPECT_EQ(vv::segment_seed(o.seed, 0), o.seed);  // a text that fits is spoken exactly as before
+  EXPECT_NE(vv::segment_seed(o.seed, 1), vv::segment_seed(o.seed, 2));
+}
+
+TEST(EngineLongText, MaxFramesCountsTheWholeText) {
+  REQUIRE_MODEL();
+  vv::SynthesisOptions o = options(16);
+  o.max_frames = 25;
+  const vv::Audio a = vv_test::engine().synthesize(kText, o);
+  EXPECT_EQ(a.frames, 25);
+  EXPECT_EQ(a.stop_reason, vv::StopReason::kMaxFrames);
+}
