@@ -253,10 +253,43 @@ def test_text_errors_end_the_utterance(vibevoice_bin, tiny_model):
         _, messages = receive_utterance(ws)
         assert "25 characters; the limit is 20" in of_type(messages, "error")[0]["message"]
         assert messages[-1]["stop_reason"] == "error"
+        ws.send(json.dumps({"type": "input.text", "text": "c" * 5}))  # still the failed utterance's text:
+        ws.send(json.dumps({"type": "input.done"}))                   # dropped, up to its input.done
         ws.send(json.dumps({"type": "input.text", "text": "   "}))
         ws.send(json.dumps({"type": "input.done"}))  # empty after preparation
         _, messages = receive_utterance(ws)
         assert of_type(messages, "error")[0]["code"] == "input" and messages[-1]["stop_reason"] == "error"
+
+
+def test_text_after_an_early_end_is_dropped_until_input_done(server):
+    """An utterance that ends by itself (here max_seconds; EOS alike) before the client's input.done: the
+    text still on its way belongs to it and is dropped; the next utterance starts after that input.done."""
+    with connect(ws_url(server)) as ws:
+        ws.send(json.dumps({"type": "session.config", "voice": VOICE, "max_seconds": 0.5, "seed": 2}))
+        ws.send(json.dumps({"type": "input.text", "text": TEXT}))
+        _, messages = receive_utterance(ws)
+        assert messages[-1]["stop_reason"] == "max_frames" and messages[-1]["frames"] == 4
+        ws.send(json.dumps({"type": "input.text", "text": " more of the same utterance"}))
+        ws.send(json.dumps({"type": "input.done"}))
+        ws.send(json.dumps({"type": "session.config", "max_seconds": 3600}))
+        ws.send(json.dumps({"type": "input.text", "text": "A new one."}))
+        ws.send(json.dumps({"type": "input.done"}))
+        audio, messages = receive_utterance(ws)
+        assert not of_type(messages, "error")
+        assert audio == speech_pcm(server, "A new one.", seed=2)
+
+
+def test_no_audio_reports_null_latency(server):
+    with connect(ws_url(server)) as ws:
+        ws.send(json.dumps({"type": "session.config", "voice": VOICE, "ignore_eos": True, "max_seconds": 600}))
+        ws.send(json.dumps({"type": "input.text", "text": "Cancelled before"}))
+        ws.send(json.dumps({"type": "cancel"}))
+        done = receive_utterance(ws)[1][-1]
+        assert done["stop_reason"] == "cancelled"
+        if done["frames"] == 0:
+            assert done["first_audio_ms"] is None and done["rtf"] is None
+        else:
+            assert done["first_audio_ms"] > 0 and done["rtf"] > 0
 
 
 def test_message_size_limit(server):

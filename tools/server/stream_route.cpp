@@ -66,7 +66,10 @@ class StreamSession final : public WsConnection::Handler {
         done();
         break;
       case ClientMessage::kCancel:
-        if (utterance_) utterance_->stream().cancel();
+        if (utterance_) {
+          client_ended_ = true;  // the client ended it: its next input.text starts the next utterance
+          utterance_->stream().cancel();
+        }
         break;
     }
   }
@@ -113,7 +116,6 @@ class StreamSession final : public WsConnection::Handler {
     }
     started_ = Clock::now();
     text_.clear();
-    finished_ = false;
     first_audio_ms_ = -1;
     samples_ = 0;
     encoder_ = AudioEncoder::create(AudioFormat::kPcm, server_.engine.sample_rate());
@@ -125,6 +127,7 @@ class StreamSession final : public WsConnection::Handler {
   }
 
   void push(const std::string& text) {
+    if (draining_ || (utterance_ && finished_ && !client_ended_)) return;  // the rest of an ended utterance
     if (utterance_ && finished_) {
       error("text_after_done",
             "input.text after input.done; wait for audio.done to start the next utterance");
@@ -145,10 +148,16 @@ class StreamSession final : public WsConnection::Handler {
   }
 
   void done() {
+    if (draining_) {  // the end of the text of an utterance that has already ended
+      draining_ = false;
+      return;
+    }
     if (!utterance_) {
       error("input", "input.done without any input.text");
       return;
     }
+    if (client_ended_) return;
+    client_ended_ = true;
     if (finished_) return;
     finished_ = true;
     try {
@@ -205,11 +214,16 @@ class StreamSession final : public WsConnection::Handler {
           {"stop_reason", stop},
           {"frames", result.frames},
           {"audio_s", audio_s},
-          {"first_audio_ms", first_audio_ms_},
-          {"rtf", rtf}});
+          {"first_audio_ms", audio_s > 0 ? json(first_audio_ms_) : json(nullptr)},
+          {"rtf", audio_s > 0 ? json(rtf) : json(nullptr)}});
     if (audio_s > 0) server_.metrics.observe_synthesis(first_audio_ms_ / 1000, rtf, audio_s);
+    // An utterance that ended by itself (EOS, a limit, an error) before the client's input.done: the text
+    // still on its way belongs to it and is dropped until that input.done.
+    draining_ = !client_ended_;
     utterance_.reset();
     failed_ = false;
+    finished_ = false;
+    client_ended_ = false;
   }
 
   Server& server_;
@@ -222,7 +236,10 @@ class StreamSession final : public WsConnection::Handler {
   Clock::time_point started_;
   double first_audio_ms_ = -1;
   size_t samples_ = 0;
-  bool finished_ = false, failed_ = false;
+  bool finished_ = false;      // no more text for the stream: finish() called or the text was refused
+  bool client_ended_ = false;  // the client sent input.done or cancel for this utterance
+  bool failed_ = false;        // the text was refused (audio.done says "error")
+  bool draining_ = false;      // dropping the rest of an ended utterance's text until its input.done
 };
 
 }  // namespace
