@@ -21,7 +21,8 @@ const apiKey = new URLSearchParams(location.search).get("api_key");
 let ws = null;  // the open (or opening) WebSocket; one we close is detached at once and ignored
 let sentConfig = "";  // the session.config last sent on it (the server keeps it for the next utterances)
 // One utterance at a time on the socket: idle → open (text sent) → closing (input.done sent) → idle at
-// audio.done. Text typed live while closing is held back and starts the next utterance.
+// audio.done; an utterance the model ended before Enter is draining until Enter (its text is dropped).
+// Text typed live while closing is held back and starts the next utterance.
 let utt = "idle";
 let pending = { text: "", done: false };
 const cur = { text: "", sampleRate: 24000, chunks: [], lastAlign: null, mark: [0, 0],
@@ -229,9 +230,12 @@ const handlers = {
     setStatus(`Done: ${m.frames} frames, ${Number(m.audio_s).toFixed(2)} s of audio (${m.stop_reason}).`);
     offerDownload();
     if (utt === "open") {
-      setLiveNote(`The model ended the utterance (${m.stop_reason}) before Enter; new text starts another.`);
+      // The server drops the rest of this utterance's text until its input.done: so does the page.
+      setLiveNote(`The model ended the utterance (${m.stop_reason}) before Enter; press Enter to start a new one.`);
+      utt = "draining";
+    } else {
+      utt = "idle";
     }
-    utt = "idle";
     cur.started = false;
     if (pending.text) {
       const { text, done } = pending;
@@ -333,6 +337,7 @@ function sessionConfig() {
 // Text of the current utterance (or, while it is closing, of the next one).
 function sendText(text) {
   if (!text) return;
+  if (utt === "draining") return;  // still the ended utterance's text (see audio.done)
   if (utt === "closing") { pending.text += text; return; }
   openSocket();
   if (utt === "idle") {
@@ -351,6 +356,12 @@ function sendText(text) {
 }
 
 function sendDone() {
+  if (utt === "draining") {  // ends the ended utterance's text; the next text starts a new one
+    send({ type: "input.done" });
+    utt = "idle";
+    refreshButtons();
+    return;
+  }
   if (utt === "closing") { if (pending.text) pending.done = true; return; }
   if (utt !== "open") return;
   send({ type: "input.done" });
@@ -373,7 +384,9 @@ ui.speak.addEventListener("click", () => {
 ui.stop.addEventListener("click", () => {
   stopPlayback();
   pending = { text: "", done: false };
-  if (ws && utt !== "idle") {
+  if (utt === "draining") {
+    sendDone();  // the model already ended it: only its text is closed
+  } else if (ws && utt !== "idle") {
     send({ type: "cancel" });
     utt = "closing";  // typed text waits for audio.done ("cancelled") and starts the next utterance
     setStatus("Cancelling…");
