@@ -10,9 +10,11 @@
  * - Text is UTF-8 with an explicit byte length.
  *
  * Threading: a vv_engine may be used by several threads at once (vv_synthesize and streams run
- * independently). A vv_stream must not be used by several threads at once, except vv_stream_cancel, which
- * may be called from any thread at any time before vv_stream_free (also from a callback, or while another
- * thread is blocked in vv_stream_wait / vv_stream_next). Callbacks of a stream run on the stream's worker
+ * independently). A vv_stream has two sides that may run on two threads: the producer (vv_stream_push_text,
+ * vv_stream_finish) and the consumer (vv_stream_next, vv_stream_wait), e.g. an LLM thread feeding text while
+ * another plays the audio; each side must be used by one thread at a time. vv_stream_cancel may be called
+ * from any thread at any time before vv_stream_free (also from a callback, or while another thread is
+ * blocked in vv_stream_wait / vv_stream_next). Callbacks of a stream run on the stream's worker
  * thread; those of vv_synthesize on the calling thread (audio with decode_thread: on the decoding thread).
  * Callbacks of one utterance are called in order, one at a time.
  *
