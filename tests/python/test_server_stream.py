@@ -386,6 +386,13 @@ def test_demo_error_is_logged(server):
     assert "empty" in logs[1]["data"]["message"]
 
 
+def test_demo_refused_options_are_logged(server):
+    _, chunks, logs, code = demo_session(server, "text=Hello.&steps=99")  # the engine takes 1..50
+    assert not chunks and code == 1000
+    assert [m["event"] for m in logs] == ["backend_request_received", "backend_error", "backend_stream_complete"]
+    assert logs[0]["data"]["inference_steps"] == 99 and "steps" in logs[1]["data"]["message"]
+
+
 def test_config_route(server):
     assert httpx.get(server.url + "/config").json() == {"voices": [VOICE], "default_voice": VOICE}
 

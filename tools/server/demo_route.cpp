@@ -108,33 +108,33 @@ class DemoSession final : public WsConnection::Handler {
 
   // Called once the handshake is done: the whole text is known, so generation starts at once.
   void start() {
-    if (server_.shutting_down || !server_.limiter.try_acquire()) {
-      log("backend_busy", {{"message", "Please wait for the other requests to complete."}});
-      ws_.close(websocket::close_code::try_again_later, "Service busy");
-      return;
-    }
-    auto slot = std::make_unique<StreamSlot>(server_.limiter);
-    log("backend_request_received", {{"text_length", code_points(query_.text)},
-                                     {"cfg_scale", query_.cfg},
-                                     {"inference_steps", query_.steps ? json(*query_.steps) : json(nullptr)},
-                                     {"voice", or_null(query_.voice_param)}});
     SynthesisOptions o;
     o.voice = query_.voice;
     o.cfg_scale = query_.cfg;
     o.steps = query_.steps;
-    Server& server = server_;
-    o.should_abort = [&server] { return server.cancel_all.load(); };
     try {
-      utterance_ = std::make_unique<WsUtterance>(
-          server_.engine, o, std::move(slot), ws_,
-          WsUtterance::Callbacks{[this](StreamEvent&& ev) { on_event(std::move(ev)); },
-                                 [this](const Audio&, const std::exception_ptr& e) { on_end(e); }});
+      if (!server_.shutting_down) {
+        utterance_ = WsUtterance::start(
+            server_, o, ws_,
+            WsUtterance::Callbacks{[this](StreamEvent&& ev) { on_event(std::move(ev)); },
+                                   [this](const Audio&, const std::exception_ptr& e) { on_end(e); }});
+      }
+      if (!utterance_) {
+        log("backend_busy", {{"message", "Please wait for the other requests to complete."}});
+        ws_.close(websocket::close_code::try_again_later, "Service busy");
+        return;
+      }
+      log_request();
       utterance_->stream().push_text(query_.text);
       utterance_->stream().finish();
     } catch (const Error& e) {
-      if (utterance_) utterance_->stream().cancel();  // its end reports nothing more than this
       error_ = e.what();
-      if (!utterance_) on_end({});
+      if (utterance_) {
+        utterance_->stream().cancel();  // its end reports the error
+      } else {
+        log_request();
+        on_end({});
+      }
     }
   }
 
@@ -149,6 +149,13 @@ class DemoSession final : public WsConnection::Handler {
   bool idle() const override { return !utterance_; }
 
  private:
+  void log_request() {
+    log("backend_request_received", {{"text_length", code_points(query_.text)},
+                                     {"cfg_scale", query_.cfg},
+                                     {"inference_steps", query_.steps ? json(*query_.steps) : json(nullptr)},
+                                     {"voice", or_null(query_.voice_param)}});
+  }
+
   void log(const char* event, json data) {
     ws_.send_text(
         json{{"type", "log"}, {"event", event}, {"data", std::move(data)}, {"timestamp", timestamp()}}

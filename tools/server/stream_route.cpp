@@ -97,21 +97,17 @@ class StreamSession final : public WsConnection::Handler {
       ws_.close(websocket::close_code::going_away, "server shutting down");
       return false;
     }
-    if (!server_.limiter.try_acquire()) {
-      ws_.close(websocket::close_code::try_again_later, "Service busy");
-      return false;
-    }
-    auto slot = std::make_unique<StreamSlot>(server_.limiter);
-    SynthesisOptions o = config_.options;
-    Server& server = server_;
-    o.should_abort = [&server] { return server.cancel_all.load(); };
     try {
-      utterance_ = std::make_unique<WsUtterance>(
-          server_.engine, o, std::move(slot), ws_,
+      utterance_ = WsUtterance::start(
+          server_, config_.options, ws_,
           WsUtterance::Callbacks{[this](StreamEvent&& ev) { on_event(std::move(ev)); },
                                  [this](const Audio& r, const std::exception_ptr& e) { on_end(r, e); }});
     } catch (const Error& e) {
       error("invalid_config", e.what());
+      return false;
+    }
+    if (!utterance_) {
+      ws_.close(websocket::close_code::try_again_later, "Service busy");
       return false;
     }
     started_ = Clock::now();
@@ -122,7 +118,7 @@ class StreamSession final : public WsConnection::Handler {
     send({{"type", "audio.start"},
           {"sample_rate", server_.engine.sample_rate()},
           {"format", format_name(config_.format)},
-          {"voice", o.voice}});
+          {"voice", config_.options.voice}});
     return true;
   }
 

@@ -4,6 +4,15 @@
 
 namespace vv::server {
 
+std::unique_ptr<WsUtterance> WsUtterance::start(Server& server, SynthesisOptions options,
+                                                WsConnection& connection, Callbacks callbacks) {
+  if (!server.limiter.try_acquire()) return nullptr;
+  auto slot = std::make_unique<StreamSlot>(server.limiter);
+  options.should_abort = [&server] { return server.cancel_all.load(); };
+  return std::make_unique<WsUtterance>(server.engine, options, std::move(slot), connection,
+                                       std::move(callbacks));
+}
+
 WsUtterance::WsUtterance(const Engine& engine, const SynthesisOptions& options,
                          std::unique_ptr<StreamSlot> slot, WsConnection& connection, Callbacks callbacks)
     : stream_(engine.stream(options)),

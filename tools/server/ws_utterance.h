@@ -23,7 +23,12 @@ class WsUtterance {
     std::function<void(const Audio& result, const std::exception_ptr& error)> on_end;
   };
 
-  // Starts the stream (throws vv::Error for invalid options, like Engine::stream) and the pump.
+  // Takes a stream slot of `server` (nullptr when none is free: WebSockets do not queue), starts the stream
+  // with the server's cancel-all flag as its abort (throws vv::Error for invalid options, like
+  // Engine::stream) and the pump.
+  static std::unique_ptr<WsUtterance> start(Server& server, SynthesisOptions options,
+                                            WsConnection& connection, Callbacks callbacks);
+
   WsUtterance(const Engine& engine, const SynthesisOptions& options, std::unique_ptr<StreamSlot> slot,
               WsConnection& connection, Callbacks callbacks);
   ~WsUtterance();  // cancels, joins the pump, frees the slot
