@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: set-up (packages, ONNX Runtime, Python env), the -Werror developer
 # build, test artifacts (tiny random model), the C++ tests (ctest), the Python tests (pytest), and the
-# ASan/UBSan build with its C++ tests, clang-tidy, the ThreadSanitizer build with the engine/stream/C API
+# ASan/UBSan build with its C++ tests and the server tests, clang-tidy, the ThreadSanitizer build with the engine/stream/C API
 # tests, and a short libFuzzer run of every fuzz target (scripts/fuzz.sh). Set VV_SKIP_ASAN=1,
 # VV_SKIP_TIDY=1, VV_SKIP_TSAN=1 or VV_SKIP_FUZZ=1 to skip a pass locally; VV_FUZZ_SECONDS (default 10)
 # is the fuzzing time per target.
@@ -44,6 +44,8 @@ if [ "${VV_SKIP_ASAN:-0}" != 1 ]; then
   cmake --preset asan >/dev/null
   cmake --build --preset asan
   ctest --preset asan -j2
+  echo "== server tests against the ASan/UBSan build (the network-facing code: HTTP, WebSocket, encoders)"
+  VV_BUILD_DIR="$ROOT/build/asan" "$PY" -m pytest -q tests/python/test_server.py tests/python/test_server_stream.py
 fi
 
 if [ "${VV_SKIP_TIDY:-0}" != 1 ]; then
