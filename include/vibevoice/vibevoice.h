@@ -90,6 +90,8 @@ VV_API vv_engine_params vv_engine_default_params(void);
 VV_API vv_status vv_engine_load(const vv_engine_params* params, vv_engine** out_engine);
 VV_API void vv_engine_free(vv_engine* engine); /* NULL is allowed */
 VV_API int vv_engine_sample_rate(const vv_engine* engine);
+/* Samples decoded from one latent frame (hop length; 3200 at 24 kHz = 7.5 frames/s); 0 for NULL. */
+VV_API int vv_engine_samples_per_frame(const vv_engine* engine);
 
 typedef struct vv_voice_info {
   const char* name; /* strings owned by the engine, valid until vv_engine_free */

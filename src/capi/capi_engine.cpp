@@ -42,6 +42,10 @@ int vv_engine_sample_rate(const vv_engine* engine) {
   return engine ? engine->engine.sample_rate() : 0;
 }
 
+int vv_engine_samples_per_frame(const vv_engine* engine) {
+  return engine ? engine->engine.samples_per_frame() : 0;
+}
+
 size_t vv_engine_voice_count(const vv_engine* engine) {
   return engine ? engine->voices.size() : 0;
 }

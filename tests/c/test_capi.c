@@ -101,6 +101,8 @@ static void test_engine_errors(const char* model) {
 static void test_voices(const vv_engine* engine) {
   CHECK(vv_engine_sample_rate(engine) == 24000);
   CHECK(vv_engine_sample_rate(NULL) == 0);
+  CHECK(vv_engine_samples_per_frame(engine) == 3200);
+  CHECK(vv_engine_samples_per_frame(NULL) == 0);
   CHECK(vv_engine_voice_count(engine) >= 1);
   CHECK(vv_engine_voice_count(NULL) == 0);
   vv_voice_info info;

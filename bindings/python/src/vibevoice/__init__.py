@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import ctypes
 import enum
-import json
 import math
 import os
 import threading
@@ -217,17 +216,7 @@ class Engine(_Closable):
             _check(self._lib, self._lib.vv_engine_voice(handle, i, ctypes.byref(info)))
             self.voices.append(Voice(*(s.decode() if s else "" for s in (info.name, info.language, info.gender)),
                                      info.lm_len, info.tts_len))
-        self.samples_per_frame: int = self._hop_length()
-
-    def _hop_length(self) -> int:
-        # The C API has no call for it: read the manifest (hop_length), else the model's 7.5 frames/s.
-        try:
-            hop = int(json.loads((Path(self._model_dir) / "vibevoice.json").read_text())["hop_length"])
-            if hop > 0:
-                return hop
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-        return round(self.sample_rate / 7.5)
+        self.samples_per_frame: int = self._lib.vv_engine_samples_per_frame(handle)
 
     # ---- life time ----
     def close(self) -> None:

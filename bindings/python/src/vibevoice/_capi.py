@@ -118,6 +118,7 @@ _PROTOTYPES = {
     "vv_engine_load": (c_enum, [ctypes.POINTER(EngineParams), ctypes.POINTER(c_void_p)]),
     "vv_engine_free": (None, [c_void_p]),
     "vv_engine_sample_rate": (c_int, [c_void_p]),
+    "vv_engine_samples_per_frame": (c_int, [c_void_p]),
     "vv_engine_voice_count": (c_size_t, [c_void_p]),
     "vv_engine_voice": (c_enum, [c_void_p, c_size_t, ctypes.POINTER(VoiceInfo)]),
     "vv_synthesis_default_params": (SynthesisParams, []),
