@@ -55,7 +55,7 @@ typedef enum vv_status {
                         * unknown provider name, misuse of a stream) */
   VV_ERROR_MODEL = 3,  /* model directory, graph, manifest or voice problem, incl. an unknown voice name
                         * (the message lists the available voices) */
-  VV_ERROR_INPUT = 4,  /* bad text (invalid UTF-8, empty, too long) or bad injected noise (shape, length) */
+  VV_ERROR_INPUT = 4,  /* bad text (invalid UTF-8, NUL, empty) or bad injected noise (shape, length) */
   VV_ERROR_RUNTIME = 5 /* ONNX Runtime failure, execution provider not in this ONNX Runtime build (e.g.
                         * "cuda" in a CPU-only build), out of memory, internal error */
 } vv_status;
@@ -203,7 +203,8 @@ VV_API void vv_audio_free(vv_audio* audio); /* NULL is allowed */
  * vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the events). */
 VV_API vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,
                                   vv_stream** out_stream);
-/* VV_ERROR_INPUT for invalid UTF-8 or text beyond the length limit; VV_ERROR_USAGE after finish/cancel. */
+/* Any length (long texts are spoken in segments). VV_ERROR_INPUT for invalid UTF-8 or a NUL; VV_ERROR_USAGE
+ * after finish/cancel. */
 VV_API vv_status vv_stream_push_text(vv_stream* stream, const char* text, size_t text_len);
 /* End of text; returns immediately. VV_ERROR_INPUT (and the stream ends) if the whole text is empty. */
 VV_API vv_status vv_stream_finish(vv_stream* stream);

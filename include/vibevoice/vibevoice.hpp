@@ -87,11 +87,13 @@ struct SynthesisOptions {
   // when a core is free for it (docs/PERFORMANCE.md); on 2 cores only with threads = 1.
   bool decode_thread = false;
   std::function<bool()> should_abort;  // polled between frames; true stops with kCancelled
-  // Long texts (synthesize()): a text whose tokens do not fit one utterance's position budget is spoken as
-  // consecutive segments of at most this many text tokens, cut at sentence, else clause, else word
-  // boundaries; each segment starts from the voice prompt like a new utterance, segment i > 0 with the seed
-  // segment_seed(seed, i). 0 = from the budget: (max_positions - voice prompt) / 4 tokens (room for ~3
-  // speech frames per text token). Frames, chunks and alignment spans run on across segments.
+  // Long texts (synthesize() and Stream alike): a text whose tokens do not fit one utterance's position
+  // budget is spoken as consecutive segments of at most this many text tokens (and at least half of it),
+  // cut at sentence, else clause, else word boundaries (text/segmenter.h); each segment starts from the
+  // voice prompt like a new utterance, segment i > 0 with the seed segment_seed(seed, i). 0 = from the
+  // budget: (max_positions - voice prompt) / 4 tokens (room for ~3 speech frames per text token). Frames,
+  // chunks and alignment spans run on across segments. A Stream decides a segment's end as soon as its text
+  // exceeds the budget, so its audio equals synthesize() of the whole text for any split.
   int max_segment_tokens = 0;
   // synthesize() with on_chunk: false = the chunks are only handed to on_chunk, not also collected in
   // Audio::samples, so memory does not grow with the text (long texts written as they come).
@@ -141,7 +143,10 @@ class Engine;
 // frames of the current window are generated while more text arrives; when text arrives slower than
 // speech, generation waits at the next window boundary and reports a kUnderrun event. Leading whitespace is
 // dropped as it arrives, typographic quotes are normalised per code point, and finish() applies the
-// model's strip + trailing newline rule to the whole text and flushes.
+// model's strip + trailing newline rule to the whole text and flushes. A text longer than one utterance's
+// budget is spoken in the segments synthesize() makes of it (SynthesisOptions::max_segment_tokens): the
+// text of the open segment is held back from the first possible cut on until its end is decided (when the
+// segment's text exceeds the budget, or at finish()).
 //
 // Memory: every sample is handed out once — to the event callback, to pull(), or to wait() — and never
 // kept elsewhere (only the latents, latent_dim floats per frame, are kept for wait()). Without a callback,
@@ -155,7 +160,7 @@ class Stream {
   Stream& operator=(Stream&&) noexcept;
   ~Stream();  // cancels and joins the worker
 
-  // Appends UTF-8 text (any split). Throws kInput for invalid UTF-8 or text beyond the length limit, and
+  // Appends UTF-8 text (any split, any length). Throws kInput for invalid UTF-8 or a NUL character, and
   // kUsage after finish()/cancel().
   void push_text(std::string_view text);
   // Marks the end of the text. Throws kInput if the whole text is empty after preparation.

@@ -38,6 +38,9 @@ std::shared_ptr<const VoicePreset> Engine::Impl::voice(const std::string& name) 
 
 ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
   ResolvedSynthesis r;
+  r.seed = o.seed;
+  r.injected_noise = o.noise.has_value();
+  r.max_segment_tokens = o.max_segment_tokens;
   GenerationSettings& s = r.settings;
   s.steps = o.steps.value_or(manifest.default_steps);
   if (s.steps < 1 || s.steps > 50)

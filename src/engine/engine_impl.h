@@ -23,7 +23,10 @@ namespace vv {
 struct ResolvedSynthesis {
   GenerationSettings settings;
   std::shared_ptr<const VoicePreset> voice;
-  std::unique_ptr<NoiseSource> noise;
+  std::unique_ptr<NoiseSource> noise;  // of the first segment (all of them for injected noise)
+  uint64_t seed = 0;
+  bool injected_noise = false;
+  int max_segment_tokens = 0;
 };
 
 struct Engine::Impl {

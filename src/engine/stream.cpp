@@ -8,17 +8,18 @@
 
 #include "engine/engine_impl.h"
 #include "engine/event_queue.h"
-#include "generate/incremental_text.h"
+#include "engine/segments.h"
+#include "generate/segmented_text.h"
 
 namespace vv {
 
-struct Stream::Impl final : GenerationObserver {
+struct Stream::Impl final : GenerationObserver, SegmentedText::Sink {
   Impl(std::shared_ptr<const Engine::Impl> e, ResolvedSynthesis r, std::function<void(const StreamEvent&)> cb,
        std::function<bool()> abort)
       : engine(std::move(e)),
         resolved(std::move(r)),
-        text(*engine->tokenizer),
-        queue(engine->manifest.text_window),
+        text(*engine->tokenizer, segment_budget(*engine, *resolved.voice, resolved.max_segment_tokens)),
+        queues(engine->manifest.text_window),
         on_event(std::move(cb)),
         should_abort(std::move(abort)),
         events(static_cast<size_t>(Stream::kMaxPendingEvents)) {
@@ -32,11 +33,34 @@ struct Stream::Impl final : GenerationObserver {
     if (worker.joinable()) worker.join();
   }
 
+  // Segment after segment (one for a text that fits), as synthesize() speaks them.
+  GenerationResult generate() {
+    GenerationResult all;
+    GenerationSettings settings = resolved.settings;
+    for (size_t i = 0;; ++i) {
+      frame_offset = all.frames;
+      if (!queues.ready(i)) on_underrun_local(0);  // the previous segment ended before its text did
+      TextWindowQueue* q = queues.segment(i);
+      if (!q) {
+        if (i == 0 || cancelled) all.stop_reason = StopReason::kCancelled;
+        break;
+      }
+      if (resolved.settings.max_frames > 0) settings.max_frames = resolved.settings.max_frames - all.frames;
+      const std::unique_ptr<NoiseSource> noise = i > 0 ? segment_noise(i, resolved, all.frames) : nullptr;
+      GenerationResult r = generate_speech(engine->manifest, *engine->graphs, *resolved.voice, settings, *q,
+                                           noise ? *noise : *resolved.noise, *this);
+      all.latents.insert(all.latents.end(), r.latents.begin(), r.latents.end());
+      all.frames += r.frames;
+      all.stop_reason = r.stop_reason;
+      if (r.stop_reason == StopReason::kCancelled || r.stop_reason == StopReason::kMaxFrames) break;
+    }
+    return all;
+  }
+
   void run() {
     std::exception_ptr failure;
     try {
-      GenerationResult r = generate_speech(engine->manifest, *engine->graphs, *resolved.voice,
-                                           resolved.settings, queue, *resolved.noise, *this);
+      GenerationResult r = generate();
       StreamEvent end;
       end.kind = StreamEvent::kEnd;
       end.frame = r.frames;
@@ -70,23 +94,29 @@ struct Stream::Impl final : GenerationObserver {
 
   // GenerationObserver (worker thread, or the decoding thread for on_chunk)
   void on_chunk(AudioChunk&& chunk) override {
+    chunk.first_frame += frame_offset;
     StreamEvent ev;
     ev.kind = StreamEvent::kAudio;
     ev.frame = chunk.first_frame + chunk.frame_count;
     ev.chunk = std::move(chunk);
     deliver(std::move(ev));
   }
-  void on_underrun(int64_t frames) override {
+  void on_underrun(int64_t frames) override { on_underrun_local(frames); }
+  void on_underrun_local(int64_t frames) {  // frames of the current segment
     StreamEvent ev;
     ev.kind = StreamEvent::kUnderrun;
-    ev.frame = frames;
+    ev.frame = frame_offset + frames;
     deliver(std::move(ev));
   }
+
+  // SegmentedText::Sink (the producer's thread)
+  void tokens(std::vector<Token>&& t) override { queues.open_segment().append(t); }
+  void end_segment(size_t text_end) override { queues.end_segment(text_end); }
   bool should_stop() override { return cancelled.load() || (should_abort && should_abort()); }
 
   void cancel() {  // any thread
     cancelled = true;
-    queue.cancel();
+    queues.cancel();
   }
 
   // Blocks until the worker is done; rethrows its error.
@@ -97,8 +127,9 @@ struct Stream::Impl final : GenerationObserver {
 
   std::shared_ptr<const Engine::Impl> engine;
   ResolvedSynthesis resolved;
-  IncrementalText text;  // producer side (the owner's thread)
-  TextWindowQueue queue;
+  SegmentedText text;  // producer side (the owner's thread)
+  SegmentQueues queues;
+  int64_t frame_offset = 0;  // worker: the first frame of the current segment
   std::function<void(const StreamEvent&)> on_event;
   std::function<bool()> should_abort;
   std::atomic<bool> text_closed{false};  // finish() (owner) or cancel() (any thread)
@@ -120,18 +151,13 @@ Stream::~Stream() = default;
 
 void Stream::push_text(std::string_view text) {
   if (impl_->text_closed.load()) fail(ErrorKind::kUsage, "push_text() after finish() or cancel()");
-  const std::vector<Token> tokens = impl_->text.push(text);
-  impl_->engine->check_length(*impl_->resolved.voice, impl_->text.tokens_emitted());
-  impl_->queue.append(tokens);
+  impl_->text.push(text, *impl_);
 }
 
 void Stream::finish() {
   if (impl_->text_closed.exchange(true)) fail(ErrorKind::kUsage, "finish() after finish() or cancel()");
   try {
-    const std::vector<Token> tokens = impl_->text.finish();
-    impl_->engine->check_length(*impl_->resolved.voice, impl_->text.tokens_emitted());
-    impl_->queue.append(tokens);
-    impl_->queue.finish(impl_->text.text_end());
+    impl_->queues.finish(impl_->text.finish(*impl_));
   } catch (...) {
     impl_->cancel();  // nothing sensible can be spoken; end the stream
     throw;

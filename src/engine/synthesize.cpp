@@ -3,7 +3,7 @@
 // official pipeline generates one utterance; frames, chunks and alignment spans continue across segments.
 #include <algorithm>
 
-#include "engine/engine_impl.h"
+#include "engine/segments.h"
 #include "generate/incremental_text.h"
 #include "text/segmenter.h"
 #include "text/text_prep.h"
@@ -11,11 +11,6 @@
 namespace vv {
 
 namespace {
-
-// Text tokens per segment when the caller sets none: the TTS LM holds the voice prompt, the text tokens
-// and the speech frames; speech takes about 2-2.5 frames per text token (7.5 frames/s, ~3 tokens/s of
-// English), so 3 frames per token leaves a margin.
-constexpr int64_t kPositionsPerTextToken = 1 + 3;
 
 class SegmentObserver final : public GenerationObserver {
  public:
@@ -38,41 +33,15 @@ class SegmentObserver final : public GenerationObserver {
   const bool keep_samples_;
 };
 
-// Injected noise for a later segment: its frame f is frame offset + f of the whole text.
-class OffsetNoise final : public NoiseSource {
- public:
-  OffsetNoise(NoiseSource& inner, int64_t offset) : inner_(inner), offset_(offset) {}
-  void initial(int64_t frame, std::span<float> x) override { inner_.initial(offset_ + frame, x); }
-  void step(int64_t frame, int k, std::span<float> xi) override { inner_.step(offset_ + frame, k, xi); }
-
- private:
-  NoiseSource& inner_;
-  int64_t offset_;
-};
-
 }  // namespace
-
-uint64_t segment_seed(uint64_t seed, size_t index) {
-  if (index == 0) return seed;
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(index);  // SplitMix64 of seed + i * phi
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
                          const std::function<void(const AudioChunk&)>& on_chunk) const {
   ResolvedSynthesis r = impl_->resolve(options);
   validate_text(text);
   const Tokenizer& tokenizer = *impl_->tokenizer;
-  const int64_t room = impl_->manifest.max_positions - r.voice->info.tts_len;
-  const int64_t budget = options.max_segment_tokens > 0 ? std::min<int64_t>(options.max_segment_tokens, room)
-                                                        : room / kPositionsPerTextToken;
-  const std::vector<TextSegment> segments = split_into_segments(
-      text, static_cast<size_t>(std::max<int64_t>(1, budget)), [&](std::string_view piece) {
-        const std::string prepared = prepare_text(piece).text;  // as prepare_and_tokenize() speaks it
-        return prepared.size() <= 1 ? size_t{0} : tokenizer.encode(prepared).size();
-      });
+  const std::vector<TextSegment> segments =
+      split_into_segments(text, segment_budget(*impl_, *r.voice, r.max_segment_tokens));
 
   Audio audio;
   audio.sample_rate = impl_->manifest.sample_rate;
@@ -93,12 +62,7 @@ Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
 
     GenerationSettings settings = r.settings;
     if (settings.max_frames > 0) settings.max_frames -= audio.frames;
-    std::unique_ptr<NoiseSource> noise;
-    if (i > 0) {
-      noise = options.noise
-                  ? std::unique_ptr<NoiseSource>(std::make_unique<OffsetNoise>(*r.noise, audio.frames))
-                  : std::make_unique<SeededNoise>(segment_seed(options.seed, i));
-    }
+    const std::unique_ptr<NoiseSource> noise = i > 0 ? segment_noise(i, r, audio.frames) : nullptr;
     observer.frame_offset = audio.frames;
     GenerationResult result = generate_speech(impl_->manifest, *impl_->graphs, *r.voice, settings, queue,
                                               noise ? *noise : *r.noise, observer);

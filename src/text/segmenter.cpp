@@ -31,12 +31,28 @@ struct Boundary {
   Level level;
 };
 
-// Every place a segment may end, in order, with the best level that applies there.
-std::vector<Boundary> find_boundaries(const std::vector<char32_t>& cps,
-                                      const std::vector<uint32_t>& offsets) {
-  std::vector<Boundary> out;
-  const size_t n = cps.size();
-  for (size_t i = 1; i < n; ++i) {
+// The text from `pos` on: its boundaries (absolute offsets, in order, with the best level that applies),
+// its code point starts and the end of its last non-whitespace character.
+struct Scan {
+  std::vector<Boundary> boundaries;
+  std::vector<size_t> code_points;  // starts of the code points after pos
+  size_t content_end = 0;           // pos when there is none
+};
+
+Scan scan(std::string_view text, size_t pos) {
+  std::vector<char32_t> cps;
+  std::vector<uint32_t> offsets;
+  utf8::decode(text.substr(pos), cps, &offsets);
+  Scan s;
+  s.content_end = pos;
+  for (size_t i = cps.size(); i > 0; --i) {
+    if (!is_python_whitespace(cps[i - 1])) {
+      s.content_end = pos + offsets[i];
+      break;
+    }
+  }
+  for (size_t i = 1; i < cps.size(); ++i) {
+    s.code_points.push_back(pos + offsets[i]);
     if (!is_python_whitespace(cps[i]) || is_python_whitespace(cps[i - 1])) continue;
     // the end of a non-space run, before whitespace: what ends the run decides the level
     size_t j = i;  // one past the last code point of the run
@@ -47,68 +63,98 @@ std::vector<Boundary> find_boundaries(const std::vector<char32_t>& cps,
     } else if (is_clause_end(cps[j - 1])) {
       level = kClause;
     }
-    out.push_back({offsets[i], level});
+    s.boundaries.push_back({pos + offsets[i], level});
   }
-  return out;
+  return s;
+}
+
+size_t tokens(std::string_view text, size_t begin, size_t end, const SegmentBudget& b) {
+  return b.count(text.substr(begin, end - begin));
+}
+
+size_t min_tokens(const SegmentBudget& b) {
+  return b.min_tokens ? b.min_tokens : b.max_tokens / 2;
+}
+
+// The last of `candidates` (ascending offsets) whose segment [pos, c) has at most max_tokens, by binary
+// search (the count grows with the end: words never share a token).
+std::optional<size_t> last_fitting(std::string_view text, size_t pos, const std::vector<size_t>& candidates,
+                                   const SegmentBudget& b) {
+  size_t lo = 0, hi = candidates.size();  // [0, lo) fit, [hi, size) do not
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (tokens(text, pos, candidates[mid], b) <= b.max_tokens) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == 0) return std::nullopt;
+  return candidates[lo - 1];
 }
 
 }  // namespace
 
-std::vector<TextSegment> split_into_segments(std::string_view text, size_t max_tokens,
-                                             const std::function<size_t(std::string_view)>& count_tokens) {
-  std::vector<char32_t> cps;
-  std::vector<uint32_t> offsets;
-  utf8::decode(text, cps, &offsets);
-  // Cutting where only whitespace follows would leave an empty segment: the content ends at `content_end`.
-  size_t content_end = 0;
-  for (size_t i = cps.size(); i > 0; --i) {
-    if (!is_python_whitespace(cps[i - 1])) {
-      content_end = offsets[i];
-      break;
+std::optional<size_t> segment_end(std::string_view text, size_t pos, const SegmentBudget& b, bool final) {
+  if (tokens(text, pos, text.size(), b) <= b.max_tokens)
+    return final ? std::optional(text.size()) : std::nullopt;
+  // Decided: the text from pos no longer fits, so no boundary beyond `text` can end this segment.
+  const Scan s = scan(text, pos);
+  const size_t min = min_tokens(b);
+  std::optional<size_t> word_cut;
+  for (const Level level : {kSentence, kClause, kWord}) {
+    std::vector<size_t> candidates;
+    for (const Boundary& x : s.boundaries)
+      if (x.at < s.content_end && x.level >= level) candidates.push_back(x.at);
+    const std::optional<size_t> cut = last_fitting(text, pos, candidates, b);
+    if (cut && tokens(text, pos, *cut, b) >= min) return cut;
+    word_cut = cut;
+  }
+  // No boundary leaves min_tokens in the segment (a long word follows): the last word boundary that fits.
+  if (word_cut) return word_cut;
+  // One "word" longer than the budget: cut it at a code point boundary.
+  std::vector<size_t> candidates;
+  for (const size_t o : s.code_points)
+    if (o < s.content_end) candidates.push_back(o);
+  if (const std::optional<size_t> cut = last_fitting(text, pos, candidates, b)) return cut;
+  return s.code_points.empty() ? text.size() : s.code_points.front();  // a single code point over budget
+}
+
+size_t segment_safe_end(std::string_view text, size_t pos, const SegmentBudget& b) {
+  const Scan s = scan(text, pos);
+  const size_t min = min_tokens(b);
+  size_t safe = pos;
+  // Every segment holds at least min tokens: text before that many is in this one.
+  std::vector<size_t> all;
+  for (const Boundary& x : s.boundaries) all.push_back(x.at);
+  size_t lo = 0, hi = all.size();
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (tokens(text, pos, all[mid], b) < min) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
     }
   }
-  const std::vector<Boundary> boundaries = find_boundaries(cps, offsets);
-  auto fits = [&](size_t begin, size_t end) {
-    return count_tokens(text.substr(begin, end - begin)) <= max_tokens;
-  };
-  // The last candidate in [first, last) that fits, by binary search (the count grows with the end).
-  auto last_fitting = [&](size_t begin, const std::vector<size_t>& candidates) -> std::optional<size_t> {
-    size_t lo = 0, hi = candidates.size();  // candidates[lo, hi) not yet decided; [0, lo) fit
-    while (lo < hi) {
-      const size_t mid = lo + (hi - lo) / 2;
-      if (fits(begin, candidates[mid])) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
+  if (lo > 0) safe = all[lo - 1];
+  // A boundary of the best level present with at least min tokens: the end will be it or a later one.
+  for (const Level level : {kSentence, kClause, kWord}) {
+    for (auto it = s.boundaries.rbegin(); it != s.boundaries.rend(); ++it) {
+      if (it->level < level) continue;
+      if (tokens(text, pos, it->at, b) >= min) return std::max(safe, it->at);
+      break;  // the last one of this level is short, so all of them are
     }
-    if (lo == 0) return std::nullopt;
-    return candidates[lo - 1];
-  };
+  }
+  return safe;
+}
 
+std::vector<TextSegment> split_into_segments(std::string_view text, const SegmentBudget& budget) {
   std::vector<TextSegment> out;
   size_t pos = 0;
   while (pos < text.size()) {
-    if (pos >= content_end || fits(pos, text.size())) {
-      out.push_back({pos, text.size()});
-      break;
-    }
-    std::optional<size_t> cut;
-    for (const Level level : {kSentence, kClause, kWord}) {
-      std::vector<size_t> candidates;
-      for (const Boundary& b : boundaries)
-        if (b.at > pos && b.at < content_end && b.level >= level) candidates.push_back(b.at);
-      if ((cut = last_fitting(pos, candidates))) break;
-    }
-    if (!cut) {  // one "word" longer than the budget: cut it at a code point boundary
-      std::vector<size_t> candidates;
-      for (const uint32_t o : offsets)
-        if (o > pos && o < content_end) candidates.push_back(o);
-      cut = last_fitting(pos, candidates);
-      if (!cut) cut = *std::upper_bound(offsets.begin(), offsets.end(), static_cast<uint32_t>(pos));
-    }
-    out.push_back({pos, *cut});
-    pos = *cut;
+    const size_t end = *segment_end(text, pos, budget, true);
+    out.push_back({pos, end});
+    pos = end;
   }
   if (out.empty()) out.push_back({0, text.size()});
   return out;

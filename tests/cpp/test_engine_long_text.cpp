@@ -63,10 +63,11 @@ TEST(EngineLongText, EachSegmentEqualsItsOwnSynthesis) {
   // The segmentation the engine uses, re-derived here with the same token counter (prepare + encode).
   const vv::ModelManifest m = vv::ModelManifest::load(vv_test::model_dir());
   const vv::Tokenizer tok = vv::Tokenizer::load(m.tokenizer_path);
-  const std::vector<vv::TextSegment> segs = vv::split_into_segments(kText, 16, [&](std::string_view p) {
-    const std::string prepared = vv::prepare_text(p).text;
-    return prepared.size() <= 1 ? size_t{0} : tok.encode(prepared).size();
-  });
+  const std::vector<vv::TextSegment> segs =
+      vv::split_into_segments(kText, {16, 0, [&](std::string_view p) {
+                                        const std::string prepared = vv::prepare_text(p).text;
+                                        return prepared.size() <= 1 ? size_t{0} : tok.encode(prepared).size();
+                                      }});
   ASSERT_GE(segs.size(), 3u);
 
   const vv::Audio whole = engine.synthesize(kText, o);
@@ -96,4 +97,31 @@ TEST(EngineLongText, MaxFramesCountsTheWholeText) {
   const vv::Audio a = vv_test::engine().synthesize(kText, o);
   EXPECT_EQ(a.frames, 25);
   EXPECT_EQ(a.stop_reason, vv::StopReason::kMaxFrames);
+}
+
+// A Stream over a long text, fed in any pieces (byte by byte, inside UTF-8 sequences), decides the same
+// segments as synthesize() on the whole text and gives the same audio, frame for frame.
+TEST(EngineLongText, StreamEqualsSynthesizeForAnySplit) {
+  REQUIRE_MODEL();
+  const vv::Engine& engine = vv_test::engine();
+  vv::SynthesisOptions o = options(16);
+  o.ignore_eos = false;
+  const std::string text = kText + " Ünïcödé wörds end it — with a dash, and a close.";
+  const vv::Audio whole = engine.synthesize(text, o);
+  for (const size_t piece : {size_t{1}, size_t{7}, text.size()}) {
+    std::vector<float> samples;
+    int64_t next_frame = 0;
+    vv::Stream s = engine.stream(o, [&](const vv::StreamEvent& ev) {
+      if (ev.kind != vv::StreamEvent::kAudio) return;
+      EXPECT_EQ(ev.chunk.first_frame, next_frame);
+      next_frame += ev.chunk.frame_count;
+      samples.insert(samples.end(), ev.chunk.samples.begin(), ev.chunk.samples.end());
+    });
+    for (size_t i = 0; i < text.size(); i += piece) s.push_text(std::string_view(text).substr(i, piece));
+    s.finish();
+    const vv::Audio a = s.wait();
+    EXPECT_EQ(a.frames, whole.frames) << "piece " << piece;
+    EXPECT_EQ(a.latents, whole.latents) << "piece " << piece;
+    EXPECT_EQ(samples, whole.samples) << "piece " << piece;
+  }
 }

@@ -158,8 +158,8 @@ ROWS = [
     Row("stdin-truncated-utf8", [], INPUT, "invalid UTF-8", stdin=b"cut \xe2\x80"),
     Row("stdin-nul", [], INPUT, "NUL", stdin=b"Hello\x00there."),
     Row("stdin-empty", [], INPUT, "empty", stdin=b""),
-    # (Text that becomes too long on stdin after speech started publishes the audio so far, by the output
-    # policy: that case is in test_cli_output.py, like every error after audio started.)
+    # (An error on stdin after speech started publishes the audio so far, by the output policy: those cases
+    # are in test_cli_output.py, like every error after audio started.)
     # ---- injected noise ----------------------------------------------------------------------------
     Row("noise-missing", ["--text", TEXT, "--noise", "{tmp}/none.npy"], INPUT, "--noise"),
     Row("noise-garbage", ["--text", TEXT, "--noise", "{tmp}/n.npy"], INPUT, "--noise",

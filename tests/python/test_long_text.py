@@ -1,6 +1,6 @@
 """Texts of any length: the 45-minute podcast script of ../shared (12.5k tokens, beyond one utterance's
-8192 positions, refused before) is spoken in segments by the CLI and the server, with the same audio, and
-the CLI's peak memory does not grow with the length of the audio (written as it comes)."""
+8192 positions, refused before) is spoken in segments by the CLI (from a file and streamed from stdin) and
+the server, with the same audio, and the CLI's peak memory does not grow with the length of the audio."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def test_long_script_is_spoken_by_the_cli_and_the_server(vibevoice_bin, tiny_mod
         frames = w.getnframes()
         pcm = w.readframes(frames)
     assert frames > 0 and frames % 3200 == 0
+    # stdin is read as it arrives (a Stream): the segments are decided on the way, the audio is the same
+    piped = subprocess.run([str(vibevoice_bin), "synth", "--model", str(tiny_model), "--voice", "synthetic",
+                            "--threads", "1", "--quiet", "--seed", "4", "--raw", "-"],
+                           input=LONG.read_bytes(), capture_output=True, timeout=600)
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert piped.stdout == pcm
     with running_server(vibevoice_bin, tiny_model, "--max-input-chars", "100000") as s:
         r = httpx.post(s.url + "/v1/audio/speech", timeout=600,
                        json={"voice": "synthetic", "input": text, "response_format": "pcm", "seed": 4})
