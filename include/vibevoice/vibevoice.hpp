@@ -33,6 +33,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vibevoice/error.hpp"  // vv::Error, vv::ErrorKind
@@ -100,8 +101,17 @@ struct SynthesisOptions {
   bool keep_samples = true;
 };
 
-// The seed of segment `index` of a long text (segment 0 uses `seed` itself).
+// The seed of segment `index` of a long text (segment 0 uses `seed` itself); turn i of a script uses
+// segment_seed(seed, i) as its seed.
 uint64_t segment_seed(uint64_t seed, size_t index);
+
+// Multi-voice scripts (Engine::synthesize_script): lines "Name: text", a line without a label continuing the
+// turn before; each turn is spoken with its speaker's voice, with a pause between turns.
+struct ScriptOptions {
+  std::vector<std::pair<std::string, std::string>> voices;  // speaker label -> voice name
+  std::string default_voice;   // for a speaker not in `voices`; empty: such a speaker is an error (kUsage)
+  double pause_seconds = 0.3;  // silence between turns, 0..10
+};
 
 // A piece of decoded audio, delivered as soon as its frames are decoded.
 struct AudioChunk {
@@ -209,6 +219,14 @@ class Engine {
   // than the model's position limit) and for injected noise of the wrong shape or with too few frames.
   Audio synthesize(std::string_view text, const SynthesisOptions& options,
                    const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
+
+  // A script (ScriptOptions): turn after turn, each as synthesize() speaks it (any length) with its voice and
+  // seed segment_seed(options.seed, turn), frames and alignment spans running on across turns (spans are
+  // bytes of the script). A pause is a chunk of silence with frame_count 0. kUsage for a speaker without a
+  // voice, a pause out of range or injected noise; kInput for a text that is not a script.
+  Audio synthesize_script(std::string_view script, const ScriptOptions& script_options,
+                          const SynthesisOptions& options,
+                          const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
 
   // Starts a stream (options validated now). With `on_event`, events are delivered to it on the worker
   // thread and pull() must not be used; without it, use pull() and/or wait(). An exception thrown by

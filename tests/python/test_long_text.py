@@ -48,6 +48,18 @@ def test_long_script_is_spoken_by_the_cli_and_the_server(vibevoice_bin, tiny_mod
     assert r.content == pcm
 
 
+def test_long_script_with_four_speakers(vibevoice_bin, tiny_model, tmp_path):
+    """The same file is a podcast script ("Speaker 1:" .. "Speaker 4:"): --script speaks it turn by turn."""
+    need(LONG)
+    voices = ",".join(f"Speaker {i}=synthetic" for i in range(1, 5))
+    res = subprocess.run([str(vibevoice_bin), "synth", "--model", str(tiny_model), "--threads", "1", "--quiet",
+                          "--script", "--voice", voices, "--text-file", str(LONG), "-o", str(tmp_path / "p.wav")],
+                         capture_output=True, timeout=600)
+    assert res.returncode == 0, res.stderr.decode()
+    with wave.open(str(tmp_path / "p.wav")) as w:
+        assert w.getnframes() > 0
+
+
 def test_cli_memory_does_not_grow_with_the_audio(vibevoice_bin, tiny_model, tmp_path):
     """10 minutes of audio (4500 frames; 58 MB of float samples if they were kept) against 10 seconds."""
     need(LONG)

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +43,8 @@ struct SynthArgs {
   std::optional<float> cfg;
   int threads = 0, chunk = 1;
   std::optional<double> max_seconds;
-  bool ignore_eos = false, quiet = false, decode_thread = false;
+  bool ignore_eos = false, quiet = false, decode_thread = false, script = false;
+  double pause = 0.3;
 };
 
 uint64_t parse_seed(const std::string& s) {
@@ -71,8 +73,8 @@ std::string read_text_file(const std::string& path) {
   return text;
 }
 
-// Feeds stdin to the stream as it arrives. Returns false when interrupted by a signal.
-bool push_stdin(Stream& stream) {
+// Reads stdin as it arrives, handing each piece to `sink`. Returns false when interrupted by a signal.
+bool read_stdin(const std::function<void(std::string_view)>& sink) {
   char buf[4096];
   for (;;) {
     if (InterruptGuard::signal_number()) return false;
@@ -86,8 +88,19 @@ bool push_stdin(Stream& stream) {
     if (n == 0) return true;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail(ErrorKind::kInput, std::string("cannot read text from stdin: ") + std::strerror(errno));
-    stream.push_text(std::string_view(buf, static_cast<size_t>(n)));
+    sink(std::string_view(buf, static_cast<size_t>(n)));
   }
+}
+
+bool push_stdin(Stream& stream) {
+  return read_stdin([&](std::string_view piece) { stream.push_text(piece); });
+}
+
+// All of stdin (a script is read whole before it is spoken); empty when interrupted.
+std::string read_stdin_all() {
+  std::string text;
+  if (!read_stdin([&](std::string_view piece) { text += piece; })) return {};
+  return text;
 }
 
 // Text from stdin, spoken as it arrives (a Stream); on a read error or a signal the stream is cancelled.
@@ -110,6 +123,29 @@ Audio synthesize_stdin(const Engine& engine, const SynthesisOptions& opts,
     }
     throw;
   }
+}
+
+// --voice in --script mode: "Name=voice,Name=voice" (a plain voice name: every speaker's voice).
+ScriptOptions script_options(const SynthArgs& a) {
+  ScriptOptions o;
+  o.pause_seconds = a.pause;
+  if (a.voice.find('=') == std::string::npos) {
+    o.default_voice = a.voice;
+    return o;
+  }
+  size_t pos = 0;
+  while (pos <= a.voice.size()) {
+    const size_t comma = std::min(a.voice.find(',', pos), a.voice.size());
+    const std::string item = a.voice.substr(pos, comma - pos);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      fail(ErrorKind::kUsage,
+           "--voice with --script: expected \"Name=voice,Name=voice\", got '" + item + "'");
+    }
+    o.voices.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    pos = comma + 1;
+  }
+  return o;
 }
 
 class Progress {
@@ -184,7 +220,16 @@ int run_synth(const SynthArgs& a) {
   InterruptGuard interrupts;
   Audio audio;
   try {
-    if (a.have_text || !a.text_file.empty()) {
+    if (a.script) {  // the whole script first (stdin too), then turn after turn
+      const std::string script = a.have_text ? a.text : !a.text_file.empty() ? file_text : read_stdin_all();
+      opts.keep_samples = false;
+      if (!InterruptGuard::signal_number()) {
+        audio = engine.synthesize_script(script, script_options(a), opts, [&](const AudioChunk& c) {
+          output->write(c.samples);
+          progress.update(c.first_frame + c.frame_count, output->samples(), false);
+        });
+      }
+    } else if (a.have_text || !a.text_file.empty()) {
       // The whole text is known: synthesize() speaks texts of any length (in segments, text/segmenter.h).
       opts.keep_samples = false;  // written as they come: memory does not grow with the text
       audio = engine.synthesize(a.have_text ? a.text : file_text, opts, [&](const AudioChunk& c) {
@@ -225,7 +270,10 @@ void add_synth_command(CLI::App& app, Runner& run) {
   auto* sub = app.add_subcommand("synth", "synthesize speech from text");
   sub->footer(kPolicy);
   sub->add_option("--model", args->model, "model directory (vibevoice.json)")->required();
-  sub->add_option("--voice", args->voice, "voice name (see `vibevoice voices`)")->required();
+  sub->add_option(
+         "--voice", args->voice,
+         "voice name (see `vibevoice voices`); with --script \"Name=voice,Name=voice\" or one voice for all")
+      ->required();
   sub->add_option("--text", args->text, "text to speak (default: --text-file or stdin)");
   sub->add_option("--text-file", args->text_file, "read the text from this file");
   sub->add_option("-o,--output", args->out, "write a 16-bit WAV file (published atomically, see below)");
@@ -248,6 +296,10 @@ void add_synth_command(CLI::App& app, Runner& run) {
       "--decode-thread", args->decode_thread,
       "decode audio on an own thread, overlapping generation (same audio; try with --threads 1 on 2 cores)");
   sub->add_flag("--ignore-eos", args->ignore_eos, "benchmark mode: ignore the end-of-speech classifier");
+  sub->add_flag("--script", args->script,
+                "the text is a script of \"Name: text\" lines, each turn spoken with its speaker's voice");
+  sub->add_option("--pause", args->pause, "--script: seconds of silence between turns (default 0.3)")
+      ->check(CLI::Range(0.0, 10.0));
   sub->add_flag("-q,--quiet", args->quiet, "no progress on stderr");
   sub->callback([&run, args, sub] {
     args->have_text = sub->count("--text") > 0;
