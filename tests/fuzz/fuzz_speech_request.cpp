@@ -22,6 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.options.steps && (*r.options.steps < 1 || *r.options.steps > 50)) vv::fuzz::mismatch("bad steps");
     if (r.options.cfg_scale && !(*r.options.cfg_scale >= 0)) vv::fuzz::mismatch("bad cfg_scale");
     if (r.options.max_frames < 0) vv::fuzz::mismatch("negative max_frames");
+    for (const auto& [speaker, voice] : r.script_options.voices)
+      if (voice != "synthetic" && voice != "en-Emma_woman")
+        vv::fuzz::mismatch("unknown script voice accepted");
+    if (!(r.script_options.pause_seconds >= 0 && r.script_options.pause_seconds <= 10))
+      vv::fuzz::mismatch("bad pause");
   } catch (const vv::server::BadRequest&) {
   }
   return 0;

@@ -84,3 +84,24 @@ def test_script_errors(vibevoice_bin, tiny_model, tmp_path):
     assert_fails(synth(vibevoice_bin, tiny_model, "--script", "--voice", "synthetic", "--pause", "11", "--text",
                        SCRIPT, "-o", out), 2, "--pause")
     assert not out.exists()  # validated before anything is written
+
+
+def test_speech_api_script_extension(vibevoice_bin, tiny_model, tmp_path):
+    import httpx
+    from server_helpers import running_server
+
+    model = two_voice_model(tmp_path, tiny_model)
+    cli = raw(synth(vibevoice_bin, model, "--script", "--voice", "Speaker 1=synthetic,Speaker 2=other", "--seed", "3",
+                    "--pause", "0.25", "--text", SCRIPT, "--raw", "-"))
+    with running_server(vibevoice_bin, model) as s:
+        body = {"input": SCRIPT, "voice": "synthetic", "response_format": "pcm", "seed": 3, "script": True,
+                "voices": {"Speaker 2": "other"}, "pause": 0.25}  # Speaker 1 gets "voice"
+        r = httpx.post(s.url + "/v1/audio/speech", json=body, timeout=120)
+        assert r.status_code == 200, r.text
+        assert r.content == cli
+        bad = httpx.post(s.url + "/v1/audio/speech", timeout=60,
+                         json={"input": SCRIPT, "voice": "synthetic", "voices": {"Speaker 2": "other"}})
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "voices"
+        bad = httpx.post(s.url + "/v1/audio/speech", timeout=60,
+                         json={"input": SCRIPT, "voice": "synthetic", "script": True, "voices": {"A": "nobody"}})
+        assert bad.status_code == 400 and "unknown voice 'nobody'" in bad.json()["error"]["message"]

@@ -70,6 +70,30 @@ void parse_generation_fields(const json& body, SynthesisOptions& options, int sa
     options.ignore_eos = field(body, "ignore_eos", json::value_t::boolean, "true or false").get<bool>();
 }
 
+// Extension: "script": true (the input is "Name: text" lines), "voices": {"Name": voice} (a speaker not
+// listed gets "voice"), "pause": seconds between turns.
+void parse_script_fields(const json& body, SpeechRequest& r, const SpeechLimits& limits) {
+  if (body.contains("script"))
+    r.script = field(body, "script", json::value_t::boolean, "true or false").get<bool>();
+  if (!r.script) {
+    for (const char* name : {"voices", "pause"})
+      if (body.contains(name)) throw BadRequest{std::string("'") + name + "' needs \"script\": true", name};
+    return;
+  }
+  r.script_options.default_voice = r.voice;
+  if (body.contains("voices")) {
+    const json& v = body.at("voices");
+    if (!v.is_object()) throw BadRequest{"'voices' must be an object {\"Name\": voice}", "voices"};
+    for (const auto& item : v.items())
+      r.script_options.voices.emplace_back(item.key(), parse_voice(item.value(), limits.voices));
+  }
+  if (body.contains("pause")) {
+    const double p = field(body, "pause", json::value_t::number_float, "a number").get<double>();
+    if (!(p >= 0 && p <= 10)) throw BadRequest{"'pause' must be in 0..10 seconds", "pause"};
+    r.script_options.pause_seconds = p;
+  }
+}
+
 SpeechRequest parse_speech_request(std::string_view content_type, std::string_view body_text,
                                    const SpeechLimits& limits) {
   if (content_type.substr(0, 16) != "application/json")
@@ -82,9 +106,9 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   }
   if (!body.is_object()) throw BadRequest{"the body must be a JSON object", ""};
   // OpenAI's fields ("instructions" is accepted and ignored), then our extensions.
-  static const char* kKnown[] = {"model",     "input",         "voice",        "response_format",
-                                 "speed",     "stream_format", "instructions", "seed",
-                                 "cfg_scale", "steps",         "max_seconds",  "ignore_eos"};
+  static const char* kKnown[] = {"model",         "input",        "voice",  "response_format", "speed",
+                                 "stream_format", "instructions", "seed",   "cfg_scale",       "steps",
+                                 "max_seconds",   "ignore_eos",   "script", "voices",          "pause"};
   for (const auto& item : body.items()) {
     const std::string& key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
@@ -133,6 +157,7 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   if (body.contains("instructions")) field(body, "instructions", json::value_t::string, "a string");
   r.options.voice = r.voice;
   parse_generation_fields(body, r.options, limits.sample_rate, limits.samples_per_frame);
+  parse_script_fields(body, r, limits);
   return r;
 }
 

@@ -23,6 +23,8 @@ struct SpeechRequest {
   AudioFormat format = AudioFormat::kMp3;
   bool sse = false;
   SynthesisOptions options;  // voice, seed, cfg_scale, steps, max_frames, ignore_eos
+  bool script = false;       // extension: the input is a multi-voice script
+  ScriptOptions script_options;
 };
 
 struct SpeechLimits {

@@ -79,6 +79,7 @@ void handle_speech(Exchange& ex) {
   std::unique_ptr<AudioEncoder> encoder = AudioEncoder::create(r.format, rate);
   const char* type = r.sse ? "text/event-stream" : content_type(r.format);
   double first_audio_s = -1;
+  size_t samples = 0;
   r.options.should_abort = [&] { return server.cancel_all.load() || ex.client_gone(); };
   r.options.keep_samples = false;  // streamed to the client as they come
   auto on_chunk = [&](const AudioChunk& chunk) {
@@ -86,11 +87,13 @@ void handle_speech(Exchange& ex) {
       first_audio_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ex.begin_stream(http::status::ok, type);
     }
+    samples += chunk.samples.size();
     send_audio(ex, r, encoder->encode(chunk.samples));
   };
   Audio audio;
   try {
-    audio = server.engine.synthesize(r.input, r.options, on_chunk);
+    audio = r.script ? server.engine.synthesize_script(r.input, r.script_options, r.options, on_chunk)
+                     : server.engine.synthesize(r.input, r.options, on_chunk);
   } catch (const Error& e) {
     if (ex.streaming()) {  // after the headers: tell an SSE client, cut an audio stream short
       if (r.sse) send_event(ex, {{"type", "error"}, {"error", {{"message", e.what()}}}});
@@ -105,7 +108,7 @@ void handle_speech(Exchange& ex) {
   }
   if (!ex.streaming()) ex.begin_stream(http::status::ok, type);
   send_audio(ex, r, encoder->finish());
-  const double audio_s = static_cast<double>(audio.frames) * server.engine.samples_per_frame() / rate;
+  const double audio_s = static_cast<double>(samples) / rate;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (r.sse) {
     send_event(ex, {{"type", "speech.audio.done"},
