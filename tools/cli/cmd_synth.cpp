@@ -20,6 +20,7 @@
 #include "cli/audio_output.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/timestamps_file.h"
 #include "core/error.h"
 #include "model/npy.h"
 #include "vibevoice/vibevoice.hpp"
@@ -37,7 +38,8 @@ constexpr const char* kPolicy =
     "Exit codes: 0 ok, 2 usage, 3 model/voice, 4 input text/noise, 5 runtime/I-O, 130 SIGINT, 143 SIGTERM.";
 
 struct SynthArgs {
-  std::string model, voice, text, text_file, out, raw, solver, provider = "cpu", noise, dump_latents, seed;
+  std::string model, voice, text, text_file, out, raw, solver, provider = "cpu", noise, dump_latents, seed,
+                                                               timestamps;
   bool have_text = false;
   std::optional<int> steps;
   std::optional<float> cfg;
@@ -92,10 +94,6 @@ bool read_stdin(const std::function<void(std::string_view)>& sink) {
   }
 }
 
-bool push_stdin(Stream& stream) {
-  return read_stdin([&](std::string_view piece) { stream.push_text(piece); });
-}
-
 // All of stdin (a script is read whole before it is spoken); empty when interrupted.
 std::string read_stdin_all() {
   std::string text;
@@ -105,10 +103,15 @@ std::string read_stdin_all() {
 
 // Text from stdin, spoken as it arrives (a Stream); on a read error or a signal the stream is cancelled.
 Audio synthesize_stdin(const Engine& engine, const SynthesisOptions& opts,
-                       const std::function<void(const StreamEvent&)>& on_event) {
-  Stream stream = engine.stream(opts, on_event);  // validates the voice and the options
+                       const std::function<void(const AudioChunk&)>& on_audio, std::string& text) {
+  Stream stream = engine.stream(opts, [&](const StreamEvent& ev) {  // validates the voice and the options
+    if (ev.kind == StreamEvent::kAudio) on_audio(ev.chunk);
+  });
   try {
-    if (push_stdin(stream)) {
+    if (read_stdin([&](std::string_view piece) {
+          stream.push_text(piece);
+          text += piece;
+        })) {
       stream.finish();
     } else {
       stream.cancel();
@@ -176,6 +179,7 @@ void check_args(const SynthArgs& a) {
   if (a.max_seconds && !(*a.max_seconds > 0 && *a.max_seconds <= kMaxSecondsLimit))
     fail(ErrorKind::kUsage, "--max-seconds must be a number in (0, 1e9]");
   if (!a.dump_latents.empty()) AudioOutput::check_writable_target(a.dump_latents, "--dump-latents");
+  if (!a.timestamps.empty()) check_timestamps_target(a.timestamps);
 }
 
 int run_synth(const SynthArgs& a) {
@@ -212,32 +216,27 @@ int run_synth(const SynthArgs& a) {
   opts.should_abort = [] { return InterruptGuard::signal_number() != 0; };
 
   Progress progress(!a.quiet, engine.sample_rate());
-  auto on_event = [&](const StreamEvent& ev) {
-    if (ev.kind != StreamEvent::kAudio) return;
-    output->write(ev.chunk.samples);
-    progress.update(ev.frame, output->samples(), false);
+  TimestampBuilder timings(engine.sample_rate());
+  auto on_audio = [&](const AudioChunk& c) {
+    output->write(c.samples);
+    progress.update(c.first_frame + c.frame_count, output->samples(), false);
+    if (!a.timestamps.empty()) timings.add(c);
   };
   InterruptGuard interrupts;
   Audio audio;
+  std::string text;  // what was spoken (for the timestamps)
   try {
-    if (a.script) {  // the whole script first (stdin too), then turn after turn
-      const std::string script = a.have_text ? a.text : !a.text_file.empty() ? file_text : read_stdin_all();
-      opts.keep_samples = false;
-      if (!InterruptGuard::signal_number()) {
-        audio = engine.synthesize_script(script, script_options(a), opts, [&](const AudioChunk& c) {
-          output->write(c.samples);
-          progress.update(c.first_frame + c.frame_count, output->samples(), false);
-        });
-      }
+    opts.keep_samples = false;  // written as they come: memory does not grow with the text
+    if (a.script) {             // the whole script first (stdin too), then turn after turn
+      text = a.have_text ? a.text : !a.text_file.empty() ? file_text : read_stdin_all();
+      if (!InterruptGuard::signal_number())
+        audio = engine.synthesize_script(text, script_options(a), opts, on_audio);
     } else if (a.have_text || !a.text_file.empty()) {
       // The whole text is known: synthesize() speaks texts of any length (in segments, text/segmenter.h).
-      opts.keep_samples = false;  // written as they come: memory does not grow with the text
-      audio = engine.synthesize(a.have_text ? a.text : file_text, opts, [&](const AudioChunk& c) {
-        output->write(c.samples);
-        progress.update(c.first_frame + c.frame_count, output->samples(), false);
-      });
+      text = a.have_text ? a.text : file_text;
+      audio = engine.synthesize(text, opts, on_audio);
     } else {
-      audio = synthesize_stdin(engine, opts, on_event);
+      audio = synthesize_stdin(engine, opts, on_audio, text);
     }
   } catch (...) {
     if (output->started()) {
@@ -250,6 +249,7 @@ int run_synth(const SynthArgs& a) {
   }
   output->commit();
   progress.update(audio.frames, output->samples(), true);
+  if (!a.timestamps.empty()) write_timestamps(a.timestamps, text, timings, a.script);
   if (!a.dump_latents.empty()) {
     const int64_t shape[] = {audio.frames, engine.latent_dim()};
     write_npy(a.dump_latents, std::span<const float>(audio.latents), shape);
@@ -296,6 +296,8 @@ void add_synth_command(CLI::App& app, Runner& run) {
       "--decode-thread", args->decode_thread,
       "decode audio on an own thread, overlapping generation (same audio; try with --threads 1 on 2 cores)");
   sub->add_flag("--ignore-eos", args->ignore_eos, "benchmark mode: ignore the end-of-speech classifier");
+  sub->add_option("--timestamps", args->timestamps,
+                  "also write word/sentence timings: FILE.srt, FILE.vtt or FILE.json (from the alignment)");
   sub->add_flag("--script", args->script,
                 "the text is a script of \"Name: text\" lines, each turn spoken with its speaker's voice");
   sub->add_option("--pause", args->pause, "--script: seconds of silence between turns (default 0.3)")
