@@ -79,3 +79,22 @@ def test_bad_timestamps_target(vibevoice_bin, tiny_model, tmp_path):
     assert_fails(synth(vibevoice_bin, tiny_model, "--voice", "synthetic", "--text", TEXT, "-o", out, "--timestamps",
                        tmp_path / "no" / "a.srt"), 2, "--timestamps")
     assert not out.exists()
+
+
+def test_speech_api_timestamps_event(vibevoice_bin, tiny_model, tmp_path):
+    import httpx
+    from server_helpers import running_server
+
+    body, _ = run(vibevoice_bin, tiny_model, tmp_path, "json", "--text", TEXT)
+    cli = json.loads(body)
+    with running_server(vibevoice_bin, tiny_model) as s:
+        r = httpx.post(s.url + "/v1/audio/speech", timeout=120,
+                       json={"voice": "synthetic", "input": TEXT, "response_format": "pcm", "seed": 5,
+                             "stream_format": "sse", "timestamps": True})
+        assert r.status_code == 200, r.text
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+        assert [e["type"] for e in events[-2:]] == ["speech.timestamps", "speech.audio.done"]
+        assert events[-2]["words"] == cli["words"] and events[-2]["sentences"] == cli["sentences"]
+        bad = httpx.post(s.url + "/v1/audio/speech", timeout=60,
+                         json={"voice": "synthetic", "input": TEXT, "timestamps": True})
+        assert bad.status_code == 400 and bad.json()["error"]["param"] == "timestamps"

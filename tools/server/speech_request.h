@@ -24,6 +24,7 @@ struct SpeechRequest {
   bool sse = false;
   SynthesisOptions options;  // voice, seed, cfg_scale, steps, max_frames, ignore_eos
   bool script = false;       // extension: the input is a multi-voice script
+  bool timestamps = false;   // extension (sse only): a speech.timestamps event with word/sentence times
   ScriptOptions script_options;
 };
 

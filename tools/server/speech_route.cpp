@@ -9,6 +9,8 @@
 #include "server/audio_encoder.h"
 #include "server/server_impl.h"
 #include "server/speech_request.h"
+#include "text/script.h"
+#include "text/timestamps.h"
 
 namespace vv::server {
 
@@ -34,6 +36,18 @@ void send_audio(Exchange& ex, const SpeechRequest& r, const std::string& bytes) 
   } else {
     ex.chunk(bytes);
   }
+}
+
+// {"type": "speech.timestamps", "words": [...], "sentences": [...]}: text/timestamps.h (for a script, its
+// labels are not words).
+json timestamps_event(const SpeechRequest& r, const TimestampBuilder& timings) {
+  TimestampBuilder::Parts parts;
+  if (r.script)
+    for (const ScriptTurn& t : parse_script(r.input)) parts.emplace_back(t.text_begin, t.text_end);
+  json event =
+      json::parse(to_json(r.input, timings.words(r.input, parts), timings.sentences(r.input, parts)));
+  event["type"] = "speech.timestamps";
+  return event;
 }
 
 }  // namespace
@@ -80,6 +94,7 @@ void handle_speech(Exchange& ex) {
   const char* type = r.sse ? "text/event-stream" : content_type(r.format);
   double first_audio_s = -1;
   size_t samples = 0;
+  TimestampBuilder timings(rate);
   r.options.should_abort = [&] { return server.cancel_all.load() || ex.client_gone(); };
   r.options.keep_samples = false;  // streamed to the client as they come
   auto on_chunk = [&](const AudioChunk& chunk) {
@@ -88,6 +103,7 @@ void handle_speech(Exchange& ex) {
       ex.begin_stream(http::status::ok, type);
     }
     samples += chunk.samples.size();
+    if (r.timestamps) timings.add(chunk);
     send_audio(ex, r, encoder->encode(chunk.samples));
   };
   Audio audio;
@@ -110,6 +126,7 @@ void handle_speech(Exchange& ex) {
   send_audio(ex, r, encoder->finish());
   const double audio_s = static_cast<double>(samples) / rate;
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (r.timestamps) send_event(ex, timestamps_event(r, timings));
   if (r.sse) {
     send_event(ex, {{"type", "speech.audio.done"},
                     {"model", r.model},
