@@ -220,6 +220,11 @@ class Engine {
   Audio synthesize(std::string_view text, const SynthesisOptions& options,
                    const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
 
+  // How synthesize() cuts `text` into segments (byte spans; one for a text that fits): for progress reports
+  // and previews. Same validation as synthesize().
+  std::vector<std::pair<size_t, size_t>> segments(std::string_view text,
+                                                  const SynthesisOptions& options) const;
+
   // A script (ScriptOptions): turn after turn, each as synthesize() speaks it (any length) with its voice and
   // seed segment_seed(options.seed, turn), frames and alignment spans running on across turns (spans are
   // bytes of the script). A pause is a chunk of silence with frame_count 0. kUsage for a speaker without a

@@ -35,6 +35,17 @@ class SegmentObserver final : public GenerationObserver {
 
 }  // namespace
 
+std::vector<std::pair<size_t, size_t>> Engine::segments(std::string_view text,
+                                                        const SynthesisOptions& options) const {
+  const ResolvedSynthesis r = impl_->resolve(options);
+  validate_text(text);
+  std::vector<std::pair<size_t, size_t>> out;
+  for (const TextSegment& s :
+       split_into_segments(text, segment_budget(*impl_, *r.voice, r.max_segment_tokens)))
+    out.emplace_back(s.begin, s.end);
+  return out;
+}
+
 Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
                          const std::function<void(const AudioChunk&)>& on_chunk) const {
   ResolvedSynthesis r = impl_->resolve(options);

@@ -69,6 +69,12 @@ TEST(EngineLongText, EachSegmentEqualsItsOwnSynthesis) {
                                         return prepared.size() <= 1 ? size_t{0} : tok.encode(prepared).size();
                                       }});
   ASSERT_GE(segs.size(), 3u);
+  const auto planned = engine.segments(kText, o);  // what the engine reports is what it does
+  ASSERT_EQ(planned.size(), segs.size());
+  for (size_t i = 0; i < segs.size(); ++i) {
+    EXPECT_EQ(planned[i].first, segs[i].begin);
+    EXPECT_EQ(planned[i].second, segs[i].end);
+  }
 
   const vv::Audio whole = engine.synthesize(kText, o);
   std::vector<float> joined;

@@ -20,6 +20,7 @@
 #include "cli/audio_output.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
+#include "cli/progress.h"
 #include "cli/timestamps_file.h"
 #include "core/error.h"
 #include "model/npy.h"
@@ -151,25 +152,6 @@ ScriptOptions script_options(const SynthArgs& a) {
   return o;
 }
 
-class Progress {
- public:
-  Progress(bool enabled, int sample_rate) : enabled_(enabled), tty_(isatty(2)), sample_rate_(sample_rate) {}
-  void update(int64_t frames, int64_t samples, bool final_line) {
-    if (!enabled_ || (!tty_ && !final_line)) return;
-    const double secs = static_cast<double>(samples) / sample_rate_;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "%sframes %lld  audio %.2f s  elapsed %.2f s  RTF %.3f%s", tty_ ? "\r" : "",
-                 static_cast<long long>(frames), secs, elapsed, secs > 0 ? elapsed / secs : 0.0,
-                 final_line ? "\n" : "");
-    std::fflush(stderr);
-  }
-
- private:
-  bool enabled_, tty_;
-  int sample_rate_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
 // Everything that can be checked without the model, before the model is loaded.
 void check_args(const SynthArgs& a) {
   if (a.out.empty() == a.raw.empty()) fail(ErrorKind::kUsage, "give exactly one of -o FILE.wav or --raw -");
@@ -219,7 +201,7 @@ int run_synth(const SynthArgs& a) {
   TimestampBuilder timings(engine.sample_rate());
   auto on_audio = [&](const AudioChunk& c) {
     output->write(c.samples);
-    progress.update(c.first_frame + c.frame_count, output->samples(), false);
+    progress.update(c.first_frame + c.frame_count, output->samples(), c.text_end, false);
     if (!a.timestamps.empty()) timings.add(c);
   };
   InterruptGuard interrupts;
@@ -234,6 +216,9 @@ int run_synth(const SynthArgs& a) {
     } else if (a.have_text || !a.text_file.empty()) {
       // The whole text is known: synthesize() speaks texts of any length (in segments, text/segmenter.h).
       text = a.have_text ? a.text : file_text;
+      std::vector<size_t> ends;
+      for (const auto& segment : engine.segments(text, opts)) ends.push_back(segment.second);
+      progress.set_text(text.size(), std::move(ends));
       audio = engine.synthesize(text, opts, on_audio);
     } else {
       audio = synthesize_stdin(engine, opts, on_audio, text);
@@ -248,7 +233,7 @@ int run_synth(const SynthArgs& a) {
     throw;
   }
   output->commit();
-  progress.update(audio.frames, output->samples(), true);
+  progress.update(audio.frames, output->samples(), text.size(), true);
   if (!a.timestamps.empty()) write_timestamps(a.timestamps, text, timings, a.script);
   if (!a.dump_latents.empty()) {
     const int64_t shape[] = {audio.frames, engine.latent_dim()};
