@@ -2,14 +2,16 @@
 // Exit codes: 0 ok, 2 usage, 3 model/voice error, 4 input error, 5 runtime error.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"vibevoice: streaming text-to-speech for VibeVoice-Realtime-0.5B on ONNX Runtime"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "vibevoice 0.1.0");
+  app.set_version_flag("--version", std::string("vibevoice ") + vv::version_string());
   vv::cli::Runner run;
   vv::cli::add_tokenize_command(app, run);
   vv::cli::add_synth_command(app, run);
