@@ -85,18 +85,23 @@ class GraphReport:
     name: str
     fp32_bytes: int
     bytes: int
+    mode: str  # the graph's precision: a quantization mode, or "fp32" (kept as it was)
     outputs: list[OutputStat] | None = None  # None: not checked
 
-    def line(self, mode: str, suffix: str = "") -> str:
-        head = f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({mode})  "
+    def line(self, suffix: str = "") -> str:
+        head = f"  {self.name:<17} {self.fp32_bytes / 1e6:9.1f} MB -> {self.bytes / 1e6:9.1f} MB ({self.mode})  "
+        if self.mode == "fp32":
+            return head + "kept (a copy of the fp32 graph)" + suffix
         if self.outputs is None:
             return head + "not checked (--no-check)" + suffix
-        status = "ok" if not self.problems(mode) else "FAIL"
-        lines = report_lines(self.name, self.outputs, QUANT_BOUNDS[mode])
+        status = "ok" if not self.problems() else "FAIL"
+        lines = report_lines(self.name, self.outputs, QUANT_BOUNDS[self.mode])
         return "\n".join([head + f"vs fp32: {status}" + suffix, *lines])
 
-    def problems(self, mode: str) -> list[str]:
-        return [m for o in self.outputs or [] if (m := o.problem(self.name, QUANT_BOUNDS[mode]))]
+    def problems(self) -> list[str]:
+        if self.mode == "fp32":
+            return []
+        return [m for o in self.outputs or [] if (m := o.problem(self.name, QUANT_BOUNDS[self.mode]))]
 
 
 def node_list(model: onnx.ModelProto, key: str) -> list[str]:
@@ -292,16 +297,39 @@ def compare(fp32_path: Path, q_path: Path, graph: str, manifest: dict, seed: int
     return list(stats.outputs.values())
 
 
+def graph_modes(manifest: dict, mode: str, overrides: dict[str, str] | None) -> dict[str, str]:
+    """The precision of each graph: `mode`, or the override given for it (a mode or "fp32": kept)."""
+    names = list(manifest["graphs"])
+    for name, m in (overrides or {}).items():
+        if name not in names:
+            raise ValueError(f"--graphs: unknown graph {name!r} (the graphs are {', '.join(names)})")
+        if m not in (*MODES, "fp32"):
+            raise ValueError(f"--graphs: {name}={m}: the precision must be one of fp32, {', '.join(MODES)}")
+    return {name: (overrides or {}).get(name, mode) for name in names}
+
+
+def parse_graphs(text: str) -> dict[str, str]:
+    """--graphs "text_lm=int4,diffusion_head=fp32" -> {"text_lm": "int4", "diffusion_head": "fp32"}."""
+    out = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        name, sep, mode = item.partition("=")
+        if not sep or not name or not mode:
+            raise ValueError(f"--graphs: expected NAME=PRECISION[,NAME=PRECISION...], got {item!r}")
+        out[name.strip()] = mode.strip()
+    return out
+
+
 def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool = True,
-                       block_size: int | None = None) -> list[GraphReport]:
-    """Write `dst` = `src` with every graph converted to `mode`; tokenizer and voices are copied."""
+                       block_size: int | None = None, graphs: dict[str, str] | None = None) -> list[GraphReport]:
+    """Write `dst` = `src` with every graph converted to `mode` (or to its precision in `graphs`: another mode,
+    or "fp32" to keep it); tokenizer and voices are copied."""
     if mode not in MODES:
         raise ValueError(f"unknown quantization mode {mode!r} (expected one of {', '.join(MODES)})")
-    block_size = block_size or DEFAULT_BLOCK_SIZE.get(mode)
-    if mode != "fp16" and block_size not in BLOCK_SIZES:
+    if block_size is not None and block_size not in BLOCK_SIZES:
         raise ValueError(f"block size must be one of {', '.join(map(str, BLOCK_SIZES))}, got {block_size}")
     src, dst = Path(src), Path(dst)
     manifest = json.loads((src / "vibevoice.json").read_text())
+    modes = graph_modes(manifest, mode, graphs)
     if any(g["precision"] != "fp32" for g in manifest["graphs"].values()):
         raise SourceModelError(f"{src} is not an fp32 model directory (graph precisions "
                                f"{sorted({g['precision'] for g in manifest['graphs'].values()})})")
@@ -314,36 +342,48 @@ def quantize_model_dir(src: Path, dst: Path, mode: str, log=print, check: bool =
     dst.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{dst.name}.quantize-", dir=dst.parent))
     try:
-        reports = _quantize_into(src, stage, manifest, mode, block_size, log, check)
-        problems = [m for r in reports for m in r.problems(mode)]
+        reports = _quantize_into(src, stage, manifest, modes, mode, block_size, log, check)
+        problems = [m for r in reports for m in r.problems()]
         if problems:
+            bounds = "; ".join(f"{m}: {QUANT_BOUNDS[m].text()}" for m in sorted({r.mode for r in reports}) if m != "fp32")
             raise QuantizationError(f"{mode} model differs from the fp32 graphs beyond the bounds "
-                                    f"({QUANT_BOUNDS[mode].text()}), so nothing was written to {dst}: "
-                                    + "; ".join(problems))
+                                    f"({bounds}), so nothing was written to {dst}: " + "; ".join(problems))
         replace_dir(stage, dst)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return reports
 
 
-def _quantize_into(src: Path, stage: Path, manifest: dict, mode: str, block_size: int | None, log,
-                   check: bool) -> list[GraphReport]:
+def _quantize_into(src: Path, stage: Path, manifest: dict, modes: dict[str, str], mode: str,
+                   block_size: int | None, log, check: bool) -> list[GraphReport]:
     reports = []
     for name, g in manifest["graphs"].items():
         t0 = time.time()
+        gmode = modes[name]
         sp, dp = src / g["file"], stage / g["file"]
-        fp32_bytes = file_size([p for p in (sp, sp.with_name(sp.name + ".data")) if p.exists()])
-        model = quantize_graph(sp, mode, block_size)
-        files = save_model(model, dp)
-        del model
-        g["precision"] = mode
-        rep = GraphReport(name, fp32_bytes, file_size(files))
-        if check:
-            rep.outputs = compare(sp, dp, name, manifest)
-        log(rep.line(mode, f"  [{time.time() - t0:.1f} s]"))
+        src_files = [p for p in (sp, sp.with_name(sp.name + ".data")) if p.exists()]
+        fp32_bytes = file_size(src_files)
+        if gmode == "fp32":  # kept: the same files
+            for f in src_files:
+                shutil.copyfile(f, stage / f.name)
+            rep = GraphReport(name, fp32_bytes, fp32_bytes, gmode)
+        else:
+            model = quantize_graph(sp, gmode, block_size or DEFAULT_BLOCK_SIZE.get(gmode))
+            files = save_model(model, dp)
+            del model
+            g["precision"] = gmode
+            rep = GraphReport(name, fp32_bytes, file_size(files), gmode)
+            if check:
+                rep.outputs = compare(sp, dp, name, manifest)
+        log(rep.line(f"  [{time.time() - t0:.1f} s]"))
         reports.append(rep)
-    if mode != "fp16":
-        manifest["quantization"] = {"weights": mode, "block_size": block_size}
+    nbits = sorted({m for m in modes.values() if m in DEFAULT_BLOCK_SIZE})
+    if nbits:  # the weight quantization (of --mode when it is one), and a per-graph profile when mixed
+        weights = mode if mode in nbits else nbits[0]
+        entry = {"weights": weights, "block_size": block_size or DEFAULT_BLOCK_SIZE[weights]}
+        if len(set(modes.values())) > 1:
+            entry["graphs"] = modes
+        manifest["quantization"] = entry
     shutil.copyfile(src / "tokenizer.json", stage / "tokenizer.json")
     shutil.copytree(src / "voices", stage / "voices")
     (stage / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -358,6 +398,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--block-size", type=int, choices=BLOCK_SIZES,
                    help="int8/int4: weights per scale along K (default: int8 64, int4 32); larger blocks read "
                         "fewer scale bytes and use less memory, smaller ones are more accurate")
+    p.add_argument("--graphs", default="",
+                   help="per-graph precisions overriding --mode, e.g. 'diffusion_head=fp32,acoustic_decoder=fp32' "
+                        "(int8 language models, fp32 head and decoder) or 'text_lm=int4,tts_lm=int4'; fp32 keeps "
+                        "the graph as it is")
     p.add_argument("--no-check", action="store_true", help="skip the error measurement against fp32")
 
 
@@ -368,7 +412,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"not a model directory (no vibevoice.json): {args.model}")
     t0 = time.time()
     try:
-        quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check, block_size=args.block_size)
+        quantize_model_dir(args.model, args.out, args.mode, check=not args.no_check, block_size=args.block_size,
+                           graphs=parse_graphs(args.graphs))
     except (QuantizationError, SourceModelError) as e:
         raise CliError(str(e), EXIT_MODEL) from None
     except ValueError as e:

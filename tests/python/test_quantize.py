@@ -4,6 +4,7 @@ the fp32 graph interface, and stay close to the fp32 graphs."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 import onnx
@@ -193,3 +194,38 @@ def test_eos_sign_flip_fails_within_magnitude_bound(tiny_model, tmp_path, monkey
     assert "tts_lm/eos_logit: sign disagrees with the reference at |ref| 0.12 > margin 0.1" in msg, msg
     assert "max-abs error" not in msg  # the magnitude bound alone would have passed
     assert not dst.exists()  # a model that failed its bounds is not left where the engine would load it
+
+
+def test_per_graph_precision(tiny_model, tmp_path, vibevoice_bin):
+    """int8 language models and connector with the diffusion head and the decoder kept fp32 (the safe mix for
+    larger models): the kept graphs are byte-identical copies, the manifest says each graph's precision, and
+    the C++ engine speaks with the mixed directory."""
+    out = tmp_path / "mixed"
+    res = run_cli("quantize", "--model", tiny_model, "--out", out, "--mode", "int8",
+                  "--graphs", "diffusion_head=fp32,acoustic_decoder=fp32")
+    assert "kept (a copy of the fp32 graph)" in res.stdout
+    manifest = json.loads((out / "vibevoice.json").read_text())
+    precisions = {name: g["precision"] for name, g in manifest["graphs"].items()}
+    assert precisions == {"text_lm": "int8", "tts_lm": "int8", "connector": "int8", "diffusion_head": "fp32",
+                          "acoustic_decoder": "fp32"}
+    assert manifest["quantization"] == {"weights": "int8", "block_size": 64, "graphs": precisions}
+    for name in ("diffusion_head", "acoustic_decoder"):
+        f = manifest["graphs"][name]["file"]
+        assert (out / f).read_bytes() == (tiny_model / f).read_bytes()
+    synth = subprocess.run([str(vibevoice_bin), "synth", "--model", str(out), "--voice", "synthetic", "--text",
+                            "Mixed precision.", "--raw", "-", "--quiet", "--threads", "1"], capture_output=True)
+    assert synth.returncode == 0 and len(synth.stdout) > 0, synth.stderr.decode()
+    # int4 language models, the rest int8
+    res = run_cli("quantize", "--model", tiny_model, "--out", tmp_path / "q4", "--mode", "int8",
+                  "--graphs", "text_lm=int4,tts_lm=int4")
+    m4 = json.loads((tmp_path / "q4" / "vibevoice.json").read_text())
+    assert m4["graphs"]["text_lm"]["precision"] == "int4" and m4["graphs"]["connector"]["precision"] == "int8"
+
+
+@pytest.mark.parametrize("graphs,needle", [("nope=int8", "unknown graph 'nope'"), ("text_lm=int3", "must be one of"),
+                                           ("text_lm", "NAME=PRECISION")])
+def test_per_graph_precision_errors(tiny_model, tmp_path, graphs, needle):
+    res = run_cli("quantize", "--model", tiny_model, "--out", tmp_path / "x", "--mode", "int8", "--graphs", graphs,
+                  check=False)
+    assert res.returncode == 2 and needle in res.stderr, res.stderr
+    assert not (tmp_path / "x").exists()
