@@ -19,14 +19,18 @@ ARTIFACTS = Path(os.environ.get("VV_TEST_ARTIFACTS", ROOT / "build" / "artifacts
 BUILD = Path(os.environ.get("VV_BUILD_DIR", ROOT / "build" / "dev"))
 
 
+def missing(msg: str):
+    """A prerequisite is missing: fail under CI (CI=true; the set-up installs everything), skip locally."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
 def need(path: Path) -> Path:
     """Return `path`, or fail (under CI) / skip (locally) with a clear message when it is missing."""
     if path.exists():
         return path
-    msg = f"required test data is missing: {path} (../shared must sit beside the repository)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
+    missing(f"required test data is missing: {path} (../shared must sit beside the repository)")
 
 
 def run_cli(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
@@ -81,8 +85,5 @@ def vibevoice_bin() -> Path:
     """The C++ `vibevoice` CLI of the dev build."""
     exe = BUILD / "vibevoice"
     if not exe.exists():
-        msg = f"C++ CLI not built: {exe} (run scripts/test.sh or cmake --build --preset dev)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+        missing(f"C++ CLI not built: {exe} (run scripts/test.sh or cmake --build --preset dev)")
     return exe

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from cli_helpers import synth
-from conftest import BUILD, ROOT
+from conftest import BUILD, ROOT, missing
 
 PKG = ROOT / "bindings" / "python"
 sys.path.insert(0, str(PKG / "src"))
@@ -34,16 +34,11 @@ TEXT = "Hello from Python. This is a test of the binding."
 LIB = BUILD / "libvibevoice.so"
 
 
-def _missing(msg: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
-
 
 @pytest.fixture(scope="module")
 def lib_path() -> Path:
     if not LIB.exists():
-        _missing(f"libvibevoice.so not built: {LIB} (run scripts/test.sh or cmake --build --preset dev)")
+        missing(f"libvibevoice.so not built: {LIB} (run scripts/test.sh or cmake --build --preset dev)")
     vibevoice.load_library(LIB)
     return LIB
 
@@ -268,7 +263,7 @@ def test_pip_install_into_a_fresh_venv(tmp_path, lib_path, tiny_model):
         if tuple(int(x) for x in setuptools.__version__.split(".")[:2]) < (70, 1):
             import wheel  # noqa: F401
     except ImportError:
-        _missing("setuptools >= 70.1 (or setuptools with wheel) is not installed in this Python: "
+        missing("setuptools >= 70.1 (or setuptools with wheel) is not installed in this Python: "
                  "cannot build bindings/python offline")
     src = tmp_path / "src"  # a copy: setuptools writes build/ and *.egg-info beside the sources
     shutil.copytree(PKG, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))

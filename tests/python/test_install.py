@@ -18,23 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import BUILD, ROOT, missing
 
 CONSUMERS = ROOT / "tests" / "consumers"
 HEADER = ROOT / "include" / "vibevoice" / "vibevoice.h"
 VOICE = "synthetic"
 
 
-def _missing(msg: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
-
 
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        _missing(f"{name} is not installed (scripts/setup.sh installs it)")
+        missing(f"{name} is not installed (scripts/setup.sh installs it)")
     return path
 
 
@@ -69,7 +64,7 @@ def prefix(tmp_path_factory) -> Path:
     """The dev build installed into a fresh prefix."""
     cmake = _tool("cmake")
     if not (BUILD / "cmake_install.cmake").exists() or not list(BUILD.glob("libvibevoice.so*")):
-        _missing(f"no build with the install rules and libvibevoice.so in {BUILD} (run scripts/test.sh)")
+        missing(f"no build with the install rules and libvibevoice.so in {BUILD} (run scripts/test.sh)")
     out = tmp_path_factory.mktemp("install") / "prefix"
     _run([cmake, "--install", BUILD, "--prefix", out])
     return out

@@ -6,7 +6,6 @@ when missing the test fails under CI=true and is skipped otherwise."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import wave
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, missing
 
 TEXT = ("Hello there, this is a quantization test of the streaming engine. The text covers several windows, "
         "and the speech goes on after it.")
@@ -30,10 +29,7 @@ def artifact_model(name: str) -> Path:
     path = ARTIFACTS / "tiny" / name
     if (path / "vibevoice.json").is_file():
         return path
-    msg = f"test model missing: {path} (run scripts/make_test_model.sh, or set VV_TEST_ARTIFACTS)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
+    missing(f"test model missing: {path} (run scripts/make_test_model.sh, or set VV_TEST_ARTIFACTS)")
 
 
 def synth(exe: Path, model: Path, noise: Path, out: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import missing
 from cli_helpers import synth
 from server_helpers import running_server
 from websockets.sync.client import connect
@@ -44,12 +45,6 @@ def find_exe(env: str, default: str) -> Path | None:
     found = shutil.which(Path(default).name)
     return Path(found) if found else None
 
-
-def missing(msg: str):
-    """Fail under CI (the set-up script installs everything), skip locally."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(msg)
-    pytest.skip(msg)
 
 
 @pytest.fixture(scope="module")
