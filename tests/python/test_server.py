@@ -198,6 +198,16 @@ BAD_BODIES = [
     ("seed-negative", {"input": "Hi.", "voice": "synthetic", "seed": -1}, 400, "seed"),
     ("steps-0", {"input": "Hi.", "voice": "synthetic", "steps": 0}, 400, "steps"),
     ("cfg-negative", {"input": "Hi.", "voice": "synthetic", "cfg_scale": -1}, 400, "cfg_scale"),
+    ("script-not-bool", {"input": "A: hi.", "voice": "synthetic", "script": "yes"}, 400, "script"),
+    ("voices-without-script", {"input": "A: hi.", "voice": "synthetic", "voices": {"A": "synthetic"}}, 400, "voices"),
+    ("voices-not-object", {"input": "A: hi.", "voice": "synthetic", "script": True, "voices": ["A"]}, 400, "voices"),
+    ("voices-unknown", {"input": "A: hi.", "voice": "synthetic", "script": True, "voices": {"A": "x"}}, 400, "voice"),
+    ("pause-huge", {"input": "A: hi.", "voice": "synthetic", "script": True, "pause": 11}, 400, "pause"),
+    ("pause-without-script", {"input": "A: hi.", "voice": "synthetic", "pause": 1}, 400, "pause"),
+    ("script-no-speaker", {"input": "Hi.", "voice": "synthetic", "script": True}, 400, "input"),
+    ("timestamps-not-bool", {"input": "Hi.", "voice": "synthetic", "stream_format": "sse", "timestamps": 1}, 400,
+     "timestamps"),
+    ("timestamps-without-sse", {"input": "Hi.", "voice": "synthetic", "timestamps": True}, 400, "timestamps"),
 ]
 
 
