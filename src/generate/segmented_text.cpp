@@ -50,6 +50,12 @@ size_t SegmentedText::finish(Sink& sink) {
 
 void SegmentedText::advance(Sink& sink, bool final) {
   const std::string_view text = std::string_view(raw_).substr(0, complete_);
+  // Fast path, no counting: a piece becomes at most one token per byte plus the final "\n", so while the
+  // open segment's text is shorter than half the budget all of it surely belongs to the segment.
+  if (!final && complete_ - seg_start_ + 1 < budget_.min()) {
+    feed(complete_, sink);
+    return;
+  }
   for (;;) {
     const std::optional<size_t> end = segment_end(text, seg_start_, budget_, final);
     if (!end) {  // open: tokenize what surely belongs to it

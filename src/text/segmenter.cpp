@@ -72,10 +72,6 @@ size_t tokens(std::string_view text, size_t begin, size_t end, const SegmentBudg
   return b.count(text.substr(begin, end - begin));
 }
 
-size_t min_tokens(const SegmentBudget& b) {
-  return b.min_tokens ? b.min_tokens : b.max_tokens / 2;
-}
-
 // The last of `candidates` (ascending offsets) whose segment [pos, c) has at most max_tokens, by binary
 // search (the count grows with the end: words never share a token).
 std::optional<size_t> last_fitting(std::string_view text, size_t pos, const std::vector<size_t>& candidates,
@@ -100,7 +96,7 @@ std::optional<size_t> segment_end(std::string_view text, size_t pos, const Segme
     return final ? std::optional(text.size()) : std::nullopt;
   // Decided: the text from pos no longer fits, so no boundary beyond `text` can end this segment.
   const Scan s = scan(text, pos);
-  const size_t min = min_tokens(b);
+  const size_t min = b.min();
   std::optional<size_t> word_cut;
   for (const Level level : {kSentence, kClause, kWord}) {
     std::vector<size_t> candidates;
@@ -122,7 +118,7 @@ std::optional<size_t> segment_end(std::string_view text, size_t pos, const Segme
 
 size_t segment_safe_end(std::string_view text, size_t pos, const SegmentBudget& b) {
   const Scan s = scan(text, pos);
-  const size_t min = min_tokens(b);
+  const size_t min = b.min();
   size_t safe = pos;
   // Every segment holds at least min tokens: text before that many is in this one.
   std::vector<size_t> all;

@@ -31,6 +31,7 @@ struct TextSegment {
 struct SegmentBudget {
   size_t max_tokens = 0, min_tokens = 0;
   std::function<size_t(std::string_view)> count;
+  size_t min() const { return min_tokens ? min_tokens : max_tokens / 2; }
 };
 
 // The text must be valid UTF-8 (validate it first). A text that fits is one segment.
