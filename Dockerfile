@@ -12,7 +12,7 @@ SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config git ca-certificates npm \
-      nlohmann-json3-dev libcli11-dev libicu-dev libboost1.81-dev libsndfile1-dev \
+      nlohmann-json3-dev libcli11-dev libicu-dev libboost1.81-dev libsndfile1-dev libfst-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # ONNX Runtime first (its own layer: it changes far less often than the sources)
@@ -34,7 +34,7 @@ RUN cmake --preset release -DONNXRUNTIME_ROOT=/opt/onnxruntime -DVV_BUILD_BENCH=
 FROM debian:bookworm-slim AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libicu72 libsndfile1 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libicu72 libsndfile1 libfst22 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin vibevoice \
  && mkdir -p /models

@@ -77,6 +77,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/package/vibevoiceConfigVe
 install(FILES ${PROJECT_BINARY_DIR}/package/vibevoiceConfig.cmake
               ${PROJECT_BINARY_DIR}/package/vibevoiceConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/cmake/FindONNXRuntime.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/FindOpenFst.cmake
         DESTINATION ${VV_CMAKE_DIR})
 
 # pkg-config: relocatable (prefix relative to the .pc file).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the tiny random test model under $VV_ARTIFACTS/tiny (default build/artifacts/tiny): the checkpoint,
-# the exported fp32 model directory and its quantized copies model-int8, model-int4 and model-fp16
+# the exported fp32 model directory (with the text-normalization grammars) and its quantized copies model-int8, model-int4 and model-fp16
 # (`vibevoice-onnx quantize`), reusing them while the exporter sources and the config are unchanged.
 # VV_ARTIFACTS lets a build go elsewhere without touching the shared build/artifacts.
 set -euo pipefail
@@ -22,7 +22,7 @@ fi
 rm -rf "$OUT"; mkdir -p "$OUT"
 "$VVO" random-checkpoint --config "$CFG" --preset tiny --seed 0 --out "$OUT/checkpoint"
 "$VVO" export --checkpoint "$OUT/checkpoint" --out "$OUT/model" --tokenizer "$TOK" \
-  --voices "$OUT/checkpoint/voices/synthetic.pt"
+  --voices "$OUT/checkpoint/voices/synthetic.pt" --text-normalization
 for mode in $QUANT_MODES; do
   "$VVO" quantize --model "$OUT/model" --out "$OUT/model-$mode" --mode "$mode"
 done

@@ -13,7 +13,7 @@ log() { echo "[setup] $*" >&2; }
 # ---- 1. Debian packages ------------------------------------------------------------------------------
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config git nlohmann-json3-dev libcli11-dev libgtest-dev
               libgmock-dev libbenchmark-dev libicu-dev clang-format npm python3-venv
-              libboost1.81-dev libsndfile1-dev ffmpeg
+              libboost1.81-dev libsndfile1-dev libfst-dev ffmpeg
               clang libclang-rt-14-dev clang-tidy ccache chromium chromium-driver)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

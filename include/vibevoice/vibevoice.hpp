@@ -99,6 +99,12 @@ struct SynthesisOptions {
   // synthesize() with on_chunk: false = the chunks are only handed to on_chunk, not also collected in
   // Audio::samples, so memory does not grow with the text (long texts written as they come).
   bool keep_samples = true;
+  // English text normalization before synthesis: numbers, money, dates, times, measures, phone numbers,
+  // URLs and common abbreviations are read as words ("$5.50" -> "five dollars fifty cents"), line by line,
+  // by the model directory's grammars (TextNormalizer). Off by default, as the official pipeline feeds the
+  // raw text. Alignment spans still refer to the original text. kUsage when the model directory has no
+  // grammars, and for a Stream (its text arrives in pieces: normalize it first, see TextNormalizer).
+  bool normalize = false;
 };
 
 // The seed of segment `index` of a long text (segment 0 uses `seed` itself); turn i of a script uses
@@ -146,6 +152,35 @@ struct StreamEvent {
 };
 
 class Engine;
+
+// The result of text normalization: the spoken form and, for each of its bytes, the byte span [first,
+// second) of the original text it reads (the whole written token: every byte of "five dollars fifty cents"
+// reads "$5.50"); both ends are non-decreasing.
+struct NormalizedText {
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> source;
+};
+
+// English text normalization with the weighted FST grammars a model directory may carry (tn/, added by
+// `vibevoice-onnx normalization`; docs/TEXT_NORMALIZATION.md): nemo_text_processing's English grammars
+// applied with OpenFst — tag, reorder the tagged fields until the verbalizer accepts them, verbalize,
+// post-process — each line of the text on its own. Thread-safe; cheap to copy (shared grammars).
+class TextNormalizer {
+ public:
+  // kUsage when the model directory has no grammars (the message says how to add them); kModel for a
+  // grammar file that cannot be read.
+  static TextNormalizer load(const std::string& model_dir);
+  // kInput for invalid UTF-8 or a NUL character.
+  NormalizedText normalize(std::string_view text) const;
+  // The grammars' source, e.g. "nemo_text_processing 1.2.0 (en)".
+  const std::string& source() const;
+
+  struct Impl;
+
+ private:
+  explicit TextNormalizer(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
 
 // Incremental synthesis. Policy (exact): a text window (text_window tokens) is consumed only once its
 // tokens can no longer change whatever text follows, so the audio is identical to synthesize() on the
@@ -219,6 +254,10 @@ class Engine {
   // than the model's position limit) and for injected noise of the wrong shape or with too few frames.
   Audio synthesize(std::string_view text, const SynthesisOptions& options,
                    const std::function<void(const AudioChunk&)>& on_chunk = {}) const;
+
+  // The text as synthesize() with SynthesisOptions::normalize speaks it (TextNormalizer of the model
+  // directory, loaded on first use). kUsage when the model directory has no grammars.
+  NormalizedText normalize(std::string_view text) const;
 
   // How synthesize() cuts `text` into segments (byte spans; one for a text that fits): for progress reports
   // and previews. Same validation as synthesize().

@@ -17,6 +17,7 @@ COMMANDS = {
     "export": ("export", "build a model directory (ONNX graphs, manifest, tokenizer, voices)"),
     "voices": ("voices", "convert official .pt voice presets safely (no arbitrary unpickling)"),
     "quantize": ("quantize", "make an fp16 or int8 copy of a model directory"),
+    "normalization": ("normalization", "add English text-normalization grammars (OpenFst) to a model directory"),
     "reference": ("reference", "run the PyTorch reference of the official generation loop"),
 }
 

@@ -158,7 +158,7 @@ def write_voices(cfg: ModelConfig, files: list[Path], out: Path) -> list[dict]:
 
 
 def export_fp32(ckpt: Path, out: Path, tokenizer: Path, voices: list[Path], model_name: str,
-                validate: bool, log=print) -> bool:
+                validate: bool, log=print, text_normalization: bool = False) -> bool:
     """Export the fp32 model directory `out`; returns False (and leaves `out` as it was) when validation
     fails. Raises CliError(EXIT_MODEL) for an unusable checkpoint or voice."""
     from .cli import EXIT_MODEL, CliError
@@ -185,6 +185,11 @@ def export_fp32(ckpt: Path, out: Path, tokenizer: Path, voices: list[Path], mode
         if converted:
             log(f"  voices: {', '.join(v['name'] for v in converted)}")
         (stage / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if text_normalization:
+            from .normalization import write_grammars
+
+            log("  text-normalization grammars:")
+            write_grammars(stage, log=log)
         if validate and not validate_export(stage, cfg, weights, log):
             return False
         replace_dir(stage, out)
@@ -233,6 +238,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="voice presets to convert: .pt files and/or directories of .pt files")
     p.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp32")
     p.add_argument("--no-validate", action="store_true", help="skip the ONNX-vs-PyTorch parity check")
+    p.add_argument("--text-normalization", action="store_true",
+                   help="also compile the English text-normalization grammars into tn/ (needs nemo_text_processing)")
     p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help=f"manifest model_name (default {DEFAULT_MODEL_NAME})")
 
 
@@ -252,7 +259,8 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{out} exists and is not a model directory; refusing to write into it", EXIT_USAGE)
 
     if args.precision == "fp32":
-        ok = export_fp32(args.checkpoint, out, args.tokenizer, voices, args.model_name, not args.no_validate)
+        ok = export_fp32(args.checkpoint, out, args.tokenizer, voices, args.model_name, not args.no_validate,
+                         text_normalization=args.text_normalization)
     else:
         from .quantize import QuantizationError, quantize_model_dir
 
@@ -260,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix=".vv-fp32-", dir=out.parent) as tmp:
             fp32 = Path(tmp) / "model"
             ok = export_fp32(args.checkpoint, fp32, args.tokenizer, voices, args.model_name,
-                             not args.no_validate)
+                             not args.no_validate, text_normalization=args.text_normalization)
             if ok:
                 print(f"quantizing to {args.precision}:")
                 try:

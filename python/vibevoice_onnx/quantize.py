@@ -386,6 +386,9 @@ def _quantize_into(src: Path, stage: Path, manifest: dict, modes: dict[str, str]
         manifest["quantization"] = entry
     shutil.copyfile(src / "tokenizer.json", stage / "tokenizer.json")
     shutil.copytree(src / "voices", stage / "voices")
+    for g in manifest.get("text_normalization", {}).get("grammars", {}).values():  # not quantized
+        (stage / g["file"]).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src / g["file"], stage / g["file"])
     (stage / "vibevoice.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return reports
 

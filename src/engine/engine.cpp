@@ -36,6 +36,16 @@ std::shared_ptr<const VoicePreset> Engine::Impl::voice(const std::string& name) 
                               "; available voices: " + (names.empty() ? "(none)" : names));
 }
 
+const TextNormalizer::Impl& Engine::Impl::text_normalizer() const {
+  std::lock_guard lock(normalizer_mutex_);
+  if (!normalizer_) normalizer_ = load_text_normalizer(manifest);
+  return *normalizer_;
+}
+
+NormalizedText Engine::normalize(std::string_view text) const {
+  return normalize_with(impl_->text_normalizer(), text);
+}
+
 ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
   ResolvedSynthesis r;
   r.seed = o.seed;

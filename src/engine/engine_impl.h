@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/text_normalization.h"
 #include "generate/generator.h"
 #include "generate/noise_source.h"
 #include "model/manifest.h"
@@ -39,11 +40,15 @@ struct Engine::Impl {
   ResolvedSynthesis resolve(const SynthesisOptions& options) const;
   // kInput when the voice prompt plus `text_tokens` exceed max_positions.
   void check_length(const VoicePreset& voice, size_t text_tokens) const;
+  // The model directory's text normalizer, loaded on first use (kUsage without grammars).
+  const TextNormalizer::Impl& text_normalizer() const;
 
  private:
   std::shared_ptr<const VoicePreset> voice(const std::string& name) const;
   mutable std::mutex voice_mutex_;
   mutable std::map<std::string, std::shared_ptr<const VoicePreset>> voice_cache_;
+  mutable std::mutex normalizer_mutex_;
+  mutable std::shared_ptr<const TextNormalizer::Impl> normalizer_;
 };
 
 }  // namespace vv

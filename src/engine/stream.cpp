@@ -199,6 +199,11 @@ Audio Stream::wait() {
 Stream Engine::stream(const SynthesisOptions& options,
                       std::function<void(const StreamEvent&)> on_event) const {
   ResolvedSynthesis r = impl_->resolve(options);
+  if (options.normalize) {
+    fail(ErrorKind::kUsage,
+         "text normalization needs whole lines and is not available for a stream; "
+         "normalize the text first (Engine::normalize) or use synthesize()");
+  }
   return Stream(
       std::make_unique<Stream::Impl>(impl_, std::move(r), std::move(on_event), options.should_abort));
 }

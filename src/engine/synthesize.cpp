@@ -2,6 +2,7 @@
 // position budget is split into segments (text/segmenter.h), each generated from the voice prompt as the
 // official pipeline generates one utterance; frames, chunks and alignment spans continue across segments.
 #include <algorithm>
+#include <tuple>
 
 #include "engine/segments.h"
 #include "generate/incremental_text.h"
@@ -39,6 +40,14 @@ std::vector<std::pair<size_t, size_t>> Engine::segments(std::string_view text,
                                                         const SynthesisOptions& options) const {
   const ResolvedSynthesis r = impl_->resolve(options);
   validate_text(text);
+  if (options.normalize) {  // the cuts of the spoken text, as spans of the original
+    const NormalizedText n = normalize(text);
+    SynthesisOptions o = options;
+    o.normalize = false;
+    std::vector<std::pair<size_t, size_t>> out = segments(n.text, o);
+    for (auto& [b, e] : out) std::tie(b, e) = original_span(n, b, e);
+    return out;
+  }
   std::vector<std::pair<size_t, size_t>> out;
   for (const TextSegment& s :
        split_into_segments(text, segment_budget(*impl_, *r.voice, r.max_segment_tokens)))
@@ -50,6 +59,17 @@ Audio Engine::synthesize(std::string_view text, const SynthesisOptions& options,
                          const std::function<void(const AudioChunk&)>& on_chunk) const {
   ResolvedSynthesis r = impl_->resolve(options);
   validate_text(text);
+  if (options.normalize) {  // the spoken form is synthesized; the spans go back to the original text
+    const NormalizedText n = normalize(text);
+    SynthesisOptions o = options;
+    o.normalize = false;
+    if (!on_chunk) return synthesize(n.text, o);
+    return synthesize(n.text, o, [&](const AudioChunk& chunk) {
+      AudioChunk c = chunk;
+      std::tie(c.text_begin, c.text_end) = original_span(n, chunk.text_begin, chunk.text_end);
+      on_chunk(c);
+    });
+  }
   const Tokenizer& tokenizer = *impl_->tokenizer;
   const std::vector<TextSegment> segments =
       split_into_segments(text, segment_budget(*impl_, *r.voice, r.max_segment_tokens));

@@ -274,6 +274,18 @@ ModelManifest ModelManifest::load(const fs::path& model_dir) {
 
   m.tokenizer_path = f.get_file("tokenizer", model_dir);
   m.voices_manifest_path = f.get_file("voices", model_dir);
+  if (f.has("text_normalization")) {
+    const Fields t = f.object("text_normalization");
+    const Fields source = t.object("source"), grammars = t.object("grammars");
+    auto grammar = [&](const char* name) { return grammars.object(name).get_file("file", model_dir); };
+    m.text_normalization = TextNormalizationInfo{t.get_string("language"),
+                                                 source.get_string("package"),
+                                                 source.get_string("version"),
+                                                 grammar("tagger"),
+                                                 grammar("verbalizer"),
+                                                 grammar("post_processor"),
+                                                 t.get_int("max_permutations", 1, 1000000)};
+  }
   return m;
 }
 

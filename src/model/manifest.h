@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,13 @@ struct SchedulerConfig {
   std::string prediction_type = "v_prediction";
 };
 
+// The optional text-normalization grammars (tn/, written by `vibevoice-onnx normalization`).
+struct TextNormalizationInfo {
+  std::string language, package, version;                    // e.g. "en", "nemo_text_processing", "1.2.0"
+  std::filesystem::path tagger, verbalizer, post_processor;  // absolute
+  int max_permutations = 729;
+};
+
 struct ModelManifest {
   std::filesystem::path dir;  // the model directory as given to load()
   int format_version = 0;
@@ -50,6 +58,7 @@ struct ModelManifest {
   std::map<std::string, GraphInfo> graphs;  // text_lm, tts_lm, connector, diffusion_head, acoustic_decoder
   std::vector<DecoderStateInfo> decoder_states;
   std::filesystem::path tokenizer_path, voices_manifest_path;  // absolute
+  std::optional<TextNormalizationInfo> text_normalization;
 
   // Absolute path of a graph file; throws kModel for a key the manifest does not have.
   std::filesystem::path graph_path(const std::string& key) const;

@@ -46,7 +46,7 @@ struct SynthArgs {
   std::optional<float> cfg;
   int threads = 0, chunk = 1;
   std::optional<double> max_seconds;
-  bool ignore_eos = false, quiet = false, decode_thread = false, script = false;
+  bool ignore_eos = false, quiet = false, decode_thread = false, script = false, normalize = false;
   double pause = 0.3;
 };
 
@@ -183,6 +183,7 @@ int run_synth(const SynthArgs& a) {
   opts.chunk_frames = a.chunk;
   opts.ignore_eos = a.ignore_eos;
   opts.decode_thread = a.decode_thread;
+  opts.normalize = a.normalize;
   if (a.max_seconds) {
     opts.max_frames =
         static_cast<int64_t>(std::ceil(*a.max_seconds * engine.sample_rate() / engine.samples_per_frame()));
@@ -213,13 +214,16 @@ int run_synth(const SynthArgs& a) {
       text = a.have_text ? a.text : !a.text_file.empty() ? file_text : read_stdin_all();
       if (!InterruptGuard::signal_number())
         audio = engine.synthesize_script(text, script_options(a), opts, on_audio);
-    } else if (a.have_text || !a.text_file.empty()) {
+    } else if (a.have_text || !a.text_file.empty() || a.normalize) {
       // The whole text is known: synthesize() speaks texts of any length (in segments, text/segmenter.h).
-      text = a.have_text ? a.text : file_text;
-      std::vector<size_t> ends;
-      for (const auto& segment : engine.segments(text, opts)) ends.push_back(segment.second);
-      progress.set_text(text.size(), std::move(ends));
-      audio = engine.synthesize(text, opts, on_audio);
+      // Normalization works on whole lines: stdin is then read to its end first.
+      text = a.have_text ? a.text : !a.text_file.empty() ? file_text : read_stdin_all();
+      if (!InterruptGuard::signal_number()) {
+        std::vector<size_t> ends;
+        for (const auto& segment : engine.segments(text, opts)) ends.push_back(segment.second);
+        progress.set_text(text.size(), std::move(ends));
+        audio = engine.synthesize(text, opts, on_audio);
+      }
     } else {
       audio = synthesize_stdin(engine, opts, on_audio, text);
     }
@@ -283,6 +287,10 @@ void add_synth_command(CLI::App& app, Runner& run) {
   sub->add_flag("--ignore-eos", args->ignore_eos, "benchmark mode: ignore the end-of-speech classifier");
   sub->add_option("--timestamps", args->timestamps,
                   "also write word/sentence timings: FILE.srt, FILE.vtt or FILE.json (from the alignment)");
+  sub->add_flag(
+      "--normalize", args->normalize,
+      "read numbers, money, dates, times, measures, ... as words (English; the model's grammars, see "
+      "`vibevoice normalize`)");
   sub->add_flag("--script", args->script,
                 "the text is a script of \"Name: text\" lines, each turn spoken with its speaker's voice");
   sub->add_option("--pause", args->pause, "--script: seconds of silence between turns (default 0.3)")

@@ -20,7 +20,8 @@ struct TokenizeArgs {
   bool prepare = false;
 };
 
-// The text of one stdin line: the line itself, or with --jsonl the JSON string it holds.
+}  // namespace
+
 std::string line_text(const std::string& line, bool jsonl, size_t line_number) {
   if (!jsonl) return line;
   nlohmann::json value;
@@ -33,6 +34,8 @@ std::string line_text(const std::string& line, bool jsonl, size_t line_number) {
     fail(ErrorKind::kInput, "stdin line " + std::to_string(line_number) + ": expected a JSON string");
   return value.get<std::string>();
 }
+
+namespace {
 
 int run_tokenize(const TokenizeArgs& args) {
   const Tokenizer tokenizer = Tokenizer::load(args.tokenizer);

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <string>
 
 namespace vv::cli {
 
@@ -14,5 +15,10 @@ void add_tokenize_command(CLI::App& app, Runner& run);
 void add_synth_command(CLI::App& app, Runner& run);
 void add_voices_command(CLI::App& app, Runner& run);
 void add_serve_command(CLI::App& app, Runner& run);  // only when built with the server
+void add_normalize_command(CLI::App& app, Runner& run);
+
+// The text of one stdin line of a line-by-line command: the line itself, or with --jsonl the JSON string
+// it holds (kInput naming the line otherwise).
+std::string line_text(const std::string& line, bool jsonl, size_t line_number);
 
 }  // namespace vv::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("vibevoice ") + vv::version_string());
   vv::cli::Runner run;
   vv::cli::add_tokenize_command(app, run);
+  vv::cli::add_normalize_command(app, run);
   vv::cli::add_synth_command(app, run);
   vv::cli::add_voices_command(app, run);
 #ifdef VV_WITH_SERVER

@@ -1,0 +1,20 @@
+# FindOpenFst: locates OpenFst (Debian/Ubuntu libfst-dev, Homebrew openfst, or a source install under
+# OPENFST_ROOT) and defines OpenFst::fst. OpenFst ships neither a CMake package nor a pkg-config file.
+include(FindPackageHandleStandardArgs)
+if(TARGET OpenFst::fst)
+  set(OpenFst_FOUND TRUE)
+  return()
+endif()
+set(_fst_root "${OPENFST_ROOT}")
+if(NOT _fst_root AND DEFINED ENV{OPENFST_ROOT})
+  set(_fst_root "$ENV{OPENFST_ROOT}")
+endif()
+find_path(OpenFst_INCLUDE_DIR fst/fstlib.h HINTS ${_fst_root} PATH_SUFFIXES include)
+find_library(OpenFst_LIBRARY NAMES fst HINTS ${_fst_root} PATH_SUFFIXES lib lib64)
+find_package_handle_standard_args(OpenFst REQUIRED_VARS OpenFst_LIBRARY OpenFst_INCLUDE_DIR)
+if(OpenFst_FOUND)
+  add_library(OpenFst::fst UNKNOWN IMPORTED)
+  set_target_properties(OpenFst::fst PROPERTIES IMPORTED_LOCATION "${OpenFst_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${OpenFst_INCLUDE_DIR}" INTERFACE_LINK_LIBRARIES "${CMAKE_DL_LIBS}")
+endif()
+mark_as_advanced(OpenFst_INCLUDE_DIR OpenFst_LIBRARY)
