@@ -76,7 +76,7 @@ def tiny_model(tmp_path_factory, tiny_checkpoint, real_tokenizer) -> Path:
         return prebuilt
     out = tmp_path_factory.mktemp("tinymodel") / "model"
     run_cli("export", "--checkpoint", tiny_checkpoint, "--out", out, "--tokenizer", real_tokenizer,
-            "--voices", tiny_checkpoint / "voices" / "synthetic.pt")
+            "--voices", tiny_checkpoint / "voices" / "synthetic.pt", "--text-normalization")
     return out
 
 
