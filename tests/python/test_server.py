@@ -79,6 +79,15 @@ def test_pcm_wav_flac_equal_the_cli_audio(client, tmp_path, vibevoice_bin, tiny_
     assert np.array_equal(ffmpeg_decode(flac, "flac", tmp_path), np.frombuffer(ref, dtype="<i2"))
 
 
+def test_normalize_extension_speaks_the_spoken_form(client, vibevoice_bin, tiny_model):
+    """"normalize": true reads "$5.50" as words: the audio of the normalized text (same seed)."""
+    spoken = cli_pcm(vibevoice_bin, tiny_model, "It costs five dollars fifty cents.", 4)
+    raw = cli_pcm(vibevoice_bin, tiny_model, "It costs $5.50.", 4)
+    pcm = client.audio.speech.create(model="vibevoice", voice="synthetic", input="It costs $5.50.",
+                                     response_format="pcm", extra_body={"seed": 4, "normalize": True}).content
+    assert pcm == spoken and pcm != raw
+
+
 # Waveform SNR of the lossy formats against the PCM, measured on the tiny model's noise-like audio (the
 # worst case for perceptual codecs): mp3 7.1 dB, Opus 14.5 dB. Bounds leave ~3 dB; real speech scores higher.
 @pytest.mark.parametrize("fmt,magic,min_snr", [("mp3", None, 4.0), ("opus", b"OggS", 11.0)])
@@ -199,6 +208,7 @@ BAD_BODIES = [
     ("steps-0", {"input": "Hi.", "voice": "synthetic", "steps": 0}, 400, "steps"),
     ("cfg-negative", {"input": "Hi.", "voice": "synthetic", "cfg_scale": -1}, 400, "cfg_scale"),
     ("script-not-bool", {"input": "A: hi.", "voice": "synthetic", "script": "yes"}, 400, "script"),
+    ("normalize-not-bool", {"input": "5 km.", "voice": "synthetic", "normalize": 1}, 400, "normalize"),
     ("voices-without-script", {"input": "A: hi.", "voice": "synthetic", "voices": {"A": "synthetic"}}, 400, "voices"),
     ("voices-not-object", {"input": "A: hi.", "voice": "synthetic", "script": True, "voices": ["A"]}, 400, "voices"),
     ("voices-unknown", {"input": "A: hi.", "voice": "synthetic", "script": True, "voices": {"A": "x"}}, 400, "voice"),

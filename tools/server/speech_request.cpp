@@ -106,10 +106,10 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   }
   if (!body.is_object()) throw BadRequest{"the body must be a JSON object", ""};
   // OpenAI's fields ("instructions" is accepted and ignored), then our extensions.
-  static const char* kKnown[] = {"model",     "input",         "voice",        "response_format",
-                                 "speed",     "stream_format", "instructions", "seed",
-                                 "cfg_scale", "steps",         "max_seconds",  "ignore_eos",
-                                 "script",    "voices",        "pause",        "timestamps"};
+  static const char* kKnown[] = {"model",         "input",        "voice",  "response_format", "speed",
+                                 "stream_format", "instructions", "seed",   "cfg_scale",       "steps",
+                                 "max_seconds",   "ignore_eos",   "script", "voices",          "pause",
+                                 "timestamps",    "normalize"};
   for (const auto& item : body.items()) {
     const std::string& key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return key == k; }) ==
@@ -159,6 +159,8 @@ SpeechRequest parse_speech_request(std::string_view content_type, std::string_vi
   r.options.voice = r.voice;
   parse_generation_fields(body, r.options, limits.sample_rate, limits.samples_per_frame);
   parse_script_fields(body, r, limits);
+  if (body.contains("normalize"))  // extension: read numbers, money, dates, ... as words
+    r.options.normalize = field(body, "normalize", json::value_t::boolean, "true or false").get<bool>();
   if (body.contains("timestamps")) {
     r.timestamps = field(body, "timestamps", json::value_t::boolean, "true or false").get<bool>();
     if (r.timestamps && !r.sse)
