@@ -167,6 +167,10 @@ typedef struct vv_synthesis_params {
    * only during the call. Default NULL. With on_audio too, each chunk goes to both. vv_synthesize sends
    * AUDIO events and a final END (no UNDERRUN: the text is complete). */
   vv_event_callback on_event;
+  /* Non-zero: English text normalization before synthesis (vv::SynthesisOptions::normalize: numbers, money,
+   * dates, ... read as words by the model directory's grammars; spans stay in the original text).
+   * VV_ERROR_USAGE when the model has no grammars, and for vv_stream_create. Default 0. */
+  int normalize;
 } vv_synthesis_params;
 
 VV_API vv_synthesis_params vv_synthesis_default_params(void);

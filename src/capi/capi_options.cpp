@@ -53,6 +53,7 @@ SynthesisOptions to_options(const vv_synthesis_params& p) {
   if (p.steps != 0) o.steps = p.steps;
   if (!std::isnan(p.cfg_scale)) o.cfg_scale = p.cfg_scale;
   o.seed = p.seed;
+  o.normalize = p.normalize != 0;
   // Read as an int: a C caller may store any value in the enum, and loading an out-of-range value through
   // the enum type is undefined behaviour in C++.
   int solver = 0;
@@ -91,5 +92,6 @@ extern "C" vv_synthesis_params vv_synthesis_default_params(void) {
   p.chunk_frames = 1;
   p.noise_len = 0;
   p.on_event = nullptr;
+  p.normalize = 0;
   return p;
 }

@@ -288,3 +288,10 @@ def test_pip_install_into_a_fresh_venv(tmp_path, lib_path, tiny_model):
     assert res.returncode == 0, res.stderr
     where, version, size = res.stdout.split()
     assert Path(where).is_relative_to(venv) and version == _header_version() and int(size) > 0
+
+
+def test_normalize_option(engine):
+    """normalize=True (vv_synthesis_params.normalize) speaks the spoken form."""
+    a = engine.synthesize("It is 5 km.", "synthetic", seed=2, normalize=True)
+    b = engine.synthesize("It is five kilometers.", "synthetic", seed=2)
+    assert np.array_equal(a, b)

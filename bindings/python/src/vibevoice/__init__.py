@@ -273,13 +273,16 @@ class Engine(_Closable):
     def synthesize_audio(self, text: Text, voice: str, *, seed: int = 0, steps: int | None = None,
                          cfg_scale: float | None = None, solver=None, chunk_frames: int = 1,
                          max_frames: int | None = None, max_seconds: float | None = None,
-                         ignore_eos: bool = False, decode_thread: bool = False) -> Audio:
+                         ignore_eos: bool = False, decode_thread: bool = False,
+                         normalize: bool = False) -> Audio:
         """The whole utterance (vv_synthesize) with its latents and stop reason. Options as in
         vv_synthesis_params: steps 1..50 (None: the model's), cfg_scale >= 0 (None: the model's),
-        solver 'ode'/'sde' (None: the model's), max_frames or max_seconds (None: until the end of speech)."""
+        solver 'ode'/'sde' (None: the model's), max_frames or max_seconds (None: until the end of speech),
+        normalize (numbers, money, dates, ... read as words; the model directory's grammars)."""
         data = _utf8(text)
         p = self._params(voice, seed, steps, cfg_scale, solver, chunk_frames, max_frames, max_seconds,
                          ignore_eos, decode_thread)
+        p.normalize = int(bool(normalize))
         out = ctypes.POINTER(_capi.Audio)()
         _check(self._lib, self._lib.vv_synthesize(self._live(), data, len(data), ctypes.byref(p), ctypes.byref(out)))
         try:

@@ -95,6 +95,7 @@ class SynthesisParams(ctypes.Structure):
         # appended after the first layout
         ("noise_len", c_size_t),
         ("on_event", EventCallback),
+        ("normalize", c_int),
     ]
 
 
