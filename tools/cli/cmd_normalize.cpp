@@ -4,7 +4,6 @@
 // the text and its alignment: for each run of output bytes that read the same input bytes, [out_begin,
 // out_end, in_begin, in_end].
 #include <cstdio>
-#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -44,19 +43,11 @@ int run_normalize(const NormalizeArgs& args) {
   const TextNormalizer normalizer = TextNormalizer::load(args.model);
   if (args.text) {
     write(render(normalizer.normalize(*args.text), args.jsonl));
+    if (std::fflush(stdout) != 0) fail(ErrorKind::kRuntime, "cannot write to stdout");
   } else {
-    std::ios::sync_with_stdio(false);
-    std::string line;
-    for (size_t line_number = 1; std::getline(std::cin, line); ++line_number) {
-      try {
-        write(render(normalizer.normalize(line_text(line, args.jsonl, line_number)), args.jsonl));
-      } catch (const Error& e) {
-        if (e.kind() != ErrorKind::kInput || std::string(e.what()).starts_with("stdin line")) throw;
-        fail(e.kind(), "stdin line " + std::to_string(line_number) + ": " + e.what());
-      }
-    }
+    for_each_stdin_line(
+        args.jsonl, [&](const std::string& text) { return render(normalizer.normalize(text), args.jsonl); });
   }
-  if (std::fflush(stdout) != 0) fail(ErrorKind::kRuntime, "cannot write to stdout");
   return 0;
 }
 

@@ -22,6 +22,22 @@ struct TokenizeArgs {
 
 }  // namespace
 
+void for_each_stdin_line(bool jsonl, const std::function<std::string(std::string)>& handle) {
+  std::ios::sync_with_stdio(false);
+  std::string line;
+  for (size_t line_number = 1; std::getline(std::cin, line); ++line_number) {
+    try {
+      const std::string out = handle(line_text(line, jsonl, line_number));
+      if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size())
+        fail(ErrorKind::kRuntime, "cannot write to stdout");
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kInput || std::string(e.what()).starts_with("stdin line")) throw;
+      fail(e.kind(), "stdin line " + std::to_string(line_number) + ": " + e.what());
+    }
+  }
+  if (std::fflush(stdout) != 0) fail(ErrorKind::kRuntime, "cannot write to stdout");
+}
+
 std::string line_text(const std::string& line, bool jsonl, size_t line_number) {
   if (!jsonl) return line;
   nlohmann::json value;
@@ -39,26 +55,15 @@ namespace {
 
 int run_tokenize(const TokenizeArgs& args) {
   const Tokenizer tokenizer = Tokenizer::load(args.tokenizer);
-  std::ios::sync_with_stdio(false);
-  std::string line;
-  std::string out;
-  for (size_t line_number = 1; std::getline(std::cin, line); ++line_number) {
-    try {
-      std::string text = line_text(line, args.jsonl, line_number);
-      if (args.prepare) text = prepare_text(text).text;
-      out = "[";
-      for (int32_t id : tokenizer.encode(text)) {
-        if (out.size() > 1) out += ", ";
-        out += std::to_string(id);
-      }
-      out += "]\n";
-      std::fwrite(out.data(), 1, out.size(), stdout);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kInput || std::string(e.what()).starts_with("stdin line")) throw;
-      fail(e.kind(), "stdin line " + std::to_string(line_number) + ": " + e.what());
+  for_each_stdin_line(args.jsonl, [&](std::string text) {
+    if (args.prepare) text = prepare_text(text).text;
+    std::string out = "[";
+    for (int32_t id : tokenizer.encode(text)) {
+      if (out.size() > 1) out += ", ";
+      out += std::to_string(id);
     }
-  }
-  if (std::fflush(stdout) != 0) fail(ErrorKind::kRuntime, "cannot write to stdout");
+    return out + "]\n";
+  });
   return 0;
 }
 

@@ -20,5 +20,8 @@ void add_normalize_command(CLI::App& app, Runner& run);
 // The text of one stdin line of a line-by-line command: the line itself, or with --jsonl the JSON string
 // it holds (kInput naming the line otherwise).
 std::string line_text(const std::string& line, bool jsonl, size_t line_number);
+// Line-by-line commands: `handle` maps the text of each stdin line (line_text) to what is printed for it,
+// written at once; a kInput error names the line (what came before it is printed).
+void for_each_stdin_line(bool jsonl, const std::function<std::string(std::string)>& handle);
 
 }  // namespace vv::cli
