@@ -48,7 +48,8 @@ def manifest(tiny_model) -> dict:
 
 
 def test_manifest_fields(manifest, cfg, real_tokenizer, tiny_model):
-    assert list(manifest) == MANIFEST_KEYS
+    # the test model is exported with --text-normalization (its entry: test_normalization.py)
+    assert list(manifest) == MANIFEST_KEYS + ["text_normalization"]
     for k in INT_KEYS:
         assert type(manifest[k]) is int, k
     for k in FLOAT_KEYS:
