@@ -6,6 +6,7 @@ quantized copies, and the errors of a model directory without grammars."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import wave
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import assert_fails, model_copy, replace, run, synth
-from conftest import ARTIFACTS, ROOT
+from conftest import ARTIFACTS, ROOT, missing
 
 sys.path.insert(0, str(ROOT / "tests" / "tools"))
 import tn_quality  # noqa: E402
@@ -49,7 +50,8 @@ def test_corpus_equals_the_python_package(vibevoice_bin, tiny_model):
 
 def test_corpus_fixture_is_what_the_installed_package_says():
     """The fixture was made by the Python package; re-check a sample so a package change cannot hide."""
-    pytest.importorskip("nemo_text_processing")
+    if importlib.util.find_spec("nemo_text_processing") is None:
+        missing("nemo_text_processing is not installed (python/requirements.txt; scripts/setup.sh installs it)")
     from vibevoice_onnx.normalization import build_normalizer, reference_normalize
 
     _, rows = corpus()
@@ -108,7 +110,7 @@ def test_quantized_copies_carry_the_grammars(vibevoice_bin, tiny_model):
     for mode in ("int8", "fp16"):
         model = ARTIFACTS / "tiny" / f"model-{mode}"
         if not (model / "vibevoice.json").exists():
-            pytest.skip(f"{model} not built (scripts/make_test_model.sh)")
+            missing(f"{model} not built (scripts/make_test_model.sh)")
         [out] = normalize_jsonl(vibevoice_bin, model, ["3 km"])
         assert out["text"] == "three kilometers"
 
@@ -141,7 +143,8 @@ def test_bad_text_is_an_input_error(vibevoice_bin, tiny_model):
 
 def test_python_export_command(tmp_path, tiny_model):
     """`vibevoice-onnx normalization` on a model directory without grammars adds them (same files)."""
-    pytest.importorskip("nemo_text_processing")
+    if importlib.util.find_spec("nemo_text_processing") is None:
+        missing("nemo_text_processing is not installed (python/requirements.txt; scripts/setup.sh installs it)")
     from conftest import run_cli
 
     model = tmp_path / "m"
