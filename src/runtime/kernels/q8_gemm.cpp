@@ -150,9 +150,7 @@ bool q8_isa_supported(Q8Isa isa) {
 }
 
 Q8Isa q8_best_isa() {
-  static const Q8Isa best = q8_isa_supported(Q8Isa::kAvxVnni) ? Q8Isa::kAvxVnni
-                            : q8_isa_supported(Q8Isa::kAvx2)  ? Q8Isa::kAvx2
-                                                              : Q8Isa::kScalar;
+  static const Q8Isa best = q8_isa_supported(Q8Isa::kAvx2) ? Q8Isa::kAvx2 : Q8Isa::kScalar;
   return best;
 }
 

@@ -71,7 +71,9 @@ inline Q8Packed q8_pack(const float* w, int64_t n, int64_t k) {
 // Quantizes and packs a weight stored as MatMul's B [K, N] (row-major).
 Q8Packed q8_pack_kn(const float* b, int64_t k, int64_t n);
 
-// Instruction set used by q8_gemm. kAuto picks the best the CPU supports (AVX-VNNI > AVX2 > scalar).
+// Instruction set used by q8_gemm. kAuto = AVX2 where the CPU has it, else scalar. AVX-VNNI is opt-in: on
+// the one VNNI CPU measured (a Xeon with AVX-VNNI) it was faster only from M = 4 rows and 1.8x slower at
+// M = 1 (`vv_bench q8`), for reasons not found (vpdpbusd alone runs at 2/cycle there).
 enum class Q8Isa { kAuto, kScalar, kAvx2, kAvxVnni };
 bool q8_isa_supported(Q8Isa isa);  // kAuto and kScalar: always
 Q8Isa q8_best_isa();

@@ -4,8 +4,9 @@
 // Inner step (4 k of 8 output columns, one activation row): the 4 activation bytes are broadcast to all 8
 // lanes, w' = sign(w, x) moves the activation's sign onto the weight, and vpmaddubsw(|x|, w') +
 // vpmaddwd(·, 1) give each lane's 4-term dot product (|x|, |w| <= 127: the int16 pair sums stay below
-// 32767, nothing saturates). AVX-VNNI does the last three in one vpdpbusd. Each 256-bit weight load serves
-// all rows of a pass (up to 4), and a block's 8 steps are summed in int32 before the one fp32 fma per block.
+// 32767, nothing saturates). AVX-VNNI does both and the add in one vpdpbusd. Each 256-bit weight load serves
+// all rows of a pass (up to 4; with M <= 2 each broadcast also serves two column groups), and a block's 8
+// steps are summed in int32 before the one fp32 fma per block.
 #include "runtime/kernels/q8_gemm_simd.h"
 
 #ifdef VV_Q8_X86
