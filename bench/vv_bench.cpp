@@ -6,6 +6,7 @@
 //   vv_bench stages --model DIR --voice V [--steps 5 --threads 0 --chunk 1 --frames 150 --windows W
 //                   --reps 10 --json OUT.json]
 //   vv_bench membw  [--threads N --json OUT.json]     memory read bandwidth, 1..N threads
+//   vv_bench q8     --model Q8MODELS [--reps 200 --json OUT.json]   q8_0 GEMM vs MatMulNBits (kernels_q8.cpp)
 //
 // e2e uses only the public C++ API (vibevoice/vibevoice.hpp): Engine::load time, one warm-up frame, then
 // one timed synthesize() of exactly --frames frames (EOS ignored) with an on_chunk callback that timestamps
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "generate/tts_branches.h"
+#include "kernels_q8.h"
 #include "model/manifest.h"
 #include "model/npy.h"
 #include "model/voice.h"
@@ -104,7 +106,7 @@ Args parse(int argc, char** argv) {
     else
       throw std::runtime_error("unknown option " + k);
   }
-  if (a.mode != "membw" && (a.model.empty() || a.voice.empty()))
+  if (a.mode != "membw" && a.mode != "q8" && (a.model.empty() || a.voice.empty()))
     throw std::runtime_error("--model and --voice are required");
   return a;
 }
@@ -290,7 +292,8 @@ int main(int argc, char** argv) {
     if (a.mode == "e2e") return run_e2e(a);
     if (a.mode == "stages") return run_stages(a);
     if (a.mode == "membw") return run_membw(a);
-    throw std::runtime_error("mode must be e2e, stages or membw");
+    if (a.mode == "q8") return vv::bench::run_q8(a.model, a.reps, a.json);
+    throw std::runtime_error("mode must be e2e, stages, membw or q8");
   } catch (const std::exception& e) {
     std::cerr << "vv_bench: error: " << e.what() << "\n";
     return 1;
