@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 namespace vv::kernels {
@@ -149,6 +150,32 @@ TEST(Q8Gemm, ColumnGroupRangesWriteOnlyTheirColumns) {
   q8_gemm_groups(a, p.view(), nullptr, split.data(), 2, 3);
   q8_gemm_groups(a, p.view(), nullptr, split.data(), 0, 1);
   EXPECT_EQ(split, whole);
+}
+
+TEST(Q8Gemm, ParallelSplitsAreBitIdenticalToOneThread) {
+  const int64_t m = 2, k = 96, n = 100;  // 13 column groups
+  const auto w = random_values(static_cast<size_t>(n * k), 11),
+             x = random_values(static_cast<size_t>(m * k), 12);
+  const auto bias = random_values(static_cast<size_t>(n), 13);
+  const Q8Packed p = q8_pack(w.data(), n, k);
+  std::vector<float> one(static_cast<size_t>(m * n));
+  q8_gemm(x.data(), m, p.view(), bias.data(), one.data());
+  const Q8ParallelFor threads = [](int64_t tasks, const std::function<void(int64_t)>& fn) {
+    std::vector<std::thread> pool;
+    for (int64_t i = 0; i < tasks; ++i) pool.emplace_back(fn, i);
+    for (auto& t : pool) t.join();
+  };
+  for (int64_t tasks : {1, 2, 3, 5, 13, 40}) {
+    std::vector<float> par(one.size(), NAN);
+    int64_t calls = 0;
+    const Q8ParallelFor counting = [&](int64_t t, const std::function<void(int64_t)>& fn) {
+      calls = t;
+      threads(t, fn);
+    };
+    q8_gemm_parallel(x.data(), m, p.view(), bias.data(), par.data(), tasks, counting);
+    EXPECT_EQ(0, std::memcmp(one.data(), par.data(), one.size() * sizeof(float))) << tasks << " tasks";
+    EXPECT_EQ(calls, tasks == 1 ? 0 : std::min<int64_t>(tasks, 13)) << "tasks are capped at the groups";
+  }
 }
 
 TEST(Q8Gemm, PackKnEqualsPackOfTheTranspose) {

@@ -218,4 +218,19 @@ void q8_gemm(const float* x, int64_t m, const Q8View& w, const float* bias, floa
   q8_gemm_groups(a, w, bias, y, 0, q8_groups(w.n), isa);
 }
 
+void q8_gemm_parallel(const float* x, int64_t m, const Q8View& w, const float* bias, float* y, int64_t tasks,
+                      const Q8ParallelFor& parallel_for, Q8Isa isa) {
+  check_shape(m, w.k, w.n);
+  const int64_t ng = q8_groups(w.n);
+  tasks = std::clamp<int64_t>(tasks, 1, ng);
+  Q8Activations a;
+  q8_quantize_activations(x, m, w.k, a);
+  if (tasks == 1) {
+    q8_gemm_groups(a, w, bias, y, 0, ng, isa);
+    return;
+  }
+  parallel_for(tasks,
+               [&](int64_t i) { q8_gemm_groups(a, w, bias, y, ng * i / tasks, ng * (i + 1) / tasks, isa); });
+}
+
 }  // namespace vv::kernels

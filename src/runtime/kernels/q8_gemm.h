@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace vv::kernels {
@@ -95,5 +96,13 @@ void q8_gemm_groups(const Q8Activations& x, const Q8View& w, const float* bias, 
 // Y[M, N] = X[M, K] · W^T + bias, one thread. Throws std::invalid_argument for an unsupported isa.
 void q8_gemm(const float* x, int64_t m, const Q8View& w, const float* bias, float* y,
              Q8Isa isa = Q8Isa::kAuto);
+
+// The same with the column groups split into `tasks` contiguous ranges of (nearly) equal size:
+// parallel_for(tasks, fn) must call fn(i) once for every i in [0, tasks), on any threads, and return when
+// all have returned (e.g. ORT's KernelContext::ParallelFor). The activations are quantized once, here;
+// the result is bit-identical to q8_gemm for any split.
+using Q8ParallelFor = std::function<void(int64_t tasks, const std::function<void(int64_t)>& fn)>;
+void q8_gemm_parallel(const float* x, int64_t m, const Q8View& w, const float* bias, float* y, int64_t tasks,
+                      const Q8ParallelFor& parallel_for, Q8Isa isa = Q8Isa::kAuto);
 
 }  // namespace vv::kernels
