@@ -106,6 +106,8 @@ def build_manifest(cfg: ModelConfig, weights, *, model_name: str, checkpoint: st
         },
         "graphs": {name: {"file": f, "precision": precision.get(name, "fp32")} for name, f in GRAPH_FILES.items()},
         "decoder_states": [s.manifest() for s in decoder_states(cfg)],
+        # any chunking of the frames decodes to the same audio, bit for bit (graphs/acoustic_decoder.py)
+        "decoder_chunk_invariant": True,
         "tokenizer": "tokenizer.json",
         "voices": "voices/manifest.json",
     }

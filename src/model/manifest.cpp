@@ -272,6 +272,12 @@ ModelManifest ModelManifest::load(const fs::path& model_dir) {
     m.decoder_states.push_back(std::move(info));
   }
 
+  if (f.has("decoder_chunk_invariant")) {
+    const json& v = f.at("decoder_chunk_invariant");
+    if (!v.is_boolean()) f.bad("decoder_chunk_invariant", "must be true or false (got " + describe(v) + ")");
+    m.decoder_chunk_invariant = v.get<bool>();
+  }
+
   m.tokenizer_path = f.get_file("tokenizer", model_dir);
   m.voices_manifest_path = f.get_file("voices", model_dir);
   if (f.has("text_normalization")) {

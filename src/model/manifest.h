@@ -57,6 +57,9 @@ struct ModelManifest {
   SchedulerConfig scheduler;
   std::map<std::string, GraphInfo> graphs;  // text_lm, tts_lm, connector, diffusion_head, acoustic_decoder
   std::vector<DecoderStateInfo> decoder_states;
+  // The acoustic decoder gives bit-identical audio for any chunking of the frames (exporters since the
+  // stem became a MatMul); only then may chunk sizes depend on timing (the adaptive schedule).
+  bool decoder_chunk_invariant = false;
   std::filesystem::path tokenizer_path, voices_manifest_path;  // absolute
   std::optional<TextNormalizationInfo> text_normalization;
 

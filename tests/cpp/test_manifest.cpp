@@ -138,6 +138,15 @@ TEST_F(ManifestTest, LoadsEveryField) {
   EXPECT_EQ(m.voices_manifest_path, fs::absolute(dir_ / "voices" / "manifest.json"));
 }
 
+TEST_F(ManifestTest, DecoderChunkInvarianceIsOptional) {
+  json j = example_manifest();
+  write(j);
+  EXPECT_FALSE(vv::ModelManifest::load(dir_).decoder_chunk_invariant);  // older exports: absent
+  j["decoder_chunk_invariant"] = true;
+  write(j);
+  EXPECT_TRUE(vv::ModelManifest::load(dir_).decoder_chunk_invariant);
+}
+
 TEST_F(ManifestTest, IntegerValuedFloatsAreAccepted) {
   json j = example_manifest();
   j["rope_theta"] = 1000000;
@@ -176,6 +185,7 @@ TEST_F(ManifestTest, RefusesBadFields) {
       {[](json& j) { j["max_positions"] = 0; }, {"'max_positions'"}},
       {[](json& j) { j["text_window"] = 0; }, {"'text_window'"}},
       {[](json& j) { j["speech_window"] = true; }, {"'speech_window'"}},
+      {[](json& j) { j["decoder_chunk_invariant"] = 1; }, {"'decoder_chunk_invariant'", "true or false"}},
       {[](json& j) { j["speech_scaling_factor"] = 0.0; }, {"'speech_scaling_factor'", "non-zero"}},
       {[](json& j) { j["speech_bias_factor"] = 1e300; }, {"'speech_bias_factor'"}},
       {[](json& j) { j["sample_rate"] = 0; }, {"'sample_rate'"}},

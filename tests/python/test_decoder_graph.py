@@ -1,5 +1,6 @@
-"""The stateful streaming acoustic decoder graph (G5): any chunking of the frames gives the same audio as
-the whole-sequence PyTorch decoder and as the original-style streaming decoder of modules.py."""
+"""The stateful streaming acoustic decoder graph (G5): any chunking of the frames gives the same audio, bit
+for bit, and the audio of the whole-sequence PyTorch decoder and of the original-style streaming decoder of
+modules.py (within float tolerance)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def test_chunkings_agree(dec, cfg, latents, whole_torch):
     ragged = decode_stream(dec, cfg, latents, [3, 1, 4])
     assert one.shape == (1, 1, 3200 * N_FRAMES)
     scale = max(1.0, float(np.abs(whole_torch).max()))
-    for x in (four, whole, ragged):
-        assert np.abs(x - one).max() < 1e-5 * scale
+    for x in (four, whole, ragged):  # bit for bit: the engine may choose chunk sizes by timing
+        np.testing.assert_array_equal(x, one)
     assert np.abs(one - whole_torch).max() < 1e-5 * scale
     assert np.abs(whole_torch).max() > 1e-3  # not vacuous: the random decoder makes non-silent audio
 

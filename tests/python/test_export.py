@@ -24,7 +24,7 @@ MANIFEST_KEYS = [
     "num_key_value_heads", "head_dim", "text_layers", "tts_layers", "vocab_size", "latent_dim", "rope_theta",
     "rms_norm_eps", "max_positions", "text_window", "speech_window", "speech_scaling_factor",
     "speech_bias_factor", "sample_rate", "hop_length", "negative_token_id", "eos_token_id", "defaults",
-    "scheduler", "graphs", "decoder_states", "tokenizer", "voices",
+    "scheduler", "graphs", "decoder_states", "decoder_chunk_invariant", "tokenizer", "voices",
 ]
 INT_KEYS = ["format_version", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
             "text_layers", "tts_layers", "vocab_size", "latent_dim", "max_positions", "text_window",

@@ -3,8 +3,9 @@
 One call decodes K latent frames into hop_length*K samples. Every causal conv (stem, depthwise mixers,
 head; kernel k) keeps the last k-1 input columns as a state; every causal transposed conv (kernel 2r,
 stride r) keeps its previous input frame. Decoding frame by frame, in chunks or all at once therefore gives
-identical audio. States are explicit graph inputs/outputs `state_in_NN`/`state_out_NN`, listed in graph
-order by `decoder_states(cfg)` (34 for the released geometry), all zeros at the start of an utterance.
+identical audio, bit for bit (every op computes the values of a frame in the same order for any
+number of frames per call, see `stem`). States are explicit graph inputs/outputs `state_in_NN` and
+`state_out_NN`, listed in graph order by `decoder_states(cfg)` (34 for the released geometry), all zeros at the start of an utterance.
 
 The graph takes the RAW diffusion output z and applies `z / speech_scaling_factor - speech_bias_factor`
 itself, so callers cannot get the de-normalisation wrong.
@@ -89,6 +90,23 @@ def build_acoustic_decoder(cfg: ModelConfig, weights: Weights) -> onnx.ModelProt
                  f"state_out_{st.name[6:]}", FLOAT, list(st.shape))
         return y
 
+    def causal_dwconv_taps(x: str, weight: np.ndarray, bias: np.ndarray, tag: str) -> str:
+        """The depthwise causal conv of causal_conv as k explicit multiply-adds of shifted slices, for the
+        layers that see one column per latent frame: ORT's depthwise Conv sums the taps in another order
+        for an output width of 1 than for wider outputs (the audio of 1-frame chunks would differ in the
+        last bits from that of larger chunks); element-wise ops compute every column alike."""
+        c, _, k = weight.shape
+        st = next(state_iter)
+        xc = g.concat([f"state_in_{st.name[6:]}", x], 2, f"{tag}_ctx")                  # [1, C, k-1+T]
+        y = g.weight(bias.reshape(1, c, 1), f"{tag}.bias")
+        for j in range(k):
+            tap = g.slice(xc, [j], [j - (k - 1) if j < k - 1 else INT64_MAX], [2], f"{tag}_tap{j}")  # [1, C, T]
+            y = g.add(y, g.mul(tap, g.weight(weight[:, 0, j].reshape(1, c, 1), f"{tag}.w{j}"), f"{tag}_m{j}"),
+                      f"{tag}_s{j}")
+        g.output(g.slice(xc, [-(k - 1)], [INT64_MAX], [2], f"{tag}_state"), f"state_out_{st.name[6:]}", FLOAT,
+                 list(st.shape))
+        return y
+
     def causal_convtr(x: str, weight: np.ndarray, bias: np.ndarray, stride: int, tag: str) -> str:
         """Causal ConvTranspose1d (kernel 2r, stride r) on time-major x [1, T, C_in] -> [1, T*r, C_out],
         as one MatMul of [x_t, x_{t-1}] (see the module docstring). State: the previous input frame,
@@ -109,6 +127,25 @@ def build_acoustic_decoder(cfg: ModelConfig, weights: Weights) -> onnx.ModelProt
                  f"state_out_{st.name[6:]}", FLOAT, list(st.shape))
         return g.reshape(y, [1, -1, c_out], tag)
 
+    def stem(x: str, weight: np.ndarray, bias: np.ndarray) -> str:
+        """The stem conv (dense, kernel k) on x [1, Z, T] -> time-major [1, T, C], as ONE MatMul of the k
+        context columns of each frame, [x_{t-k+1}, ..., x_t] (k*Z), with a constant [k*Z, C] matrix. A
+        Conv would give the same values, but ORT's Conv kernel sums in another order when T = 1 than when
+        T > 1 (last bits of the audio differ between chunk sizes); a MatMul with constant weights computes
+        each row alike for any number of rows, so every chunk schedule decodes to bit-identical audio."""
+        c_out, c_in, k = weight.shape
+        st = next(state_iter)
+        xc = g.concat([f"state_in_{st.name[6:]}", x], 2, "stem_ctx")                     # [1, Z, k-1+T]
+        g.output(g.slice(xc, [-(k - 1)], [INT64_MAX], [2], "stem_state"), f"state_out_{st.name[6:]}", FLOAT,
+                 list(st.shape))
+        xt = g.transpose(xc, [0, 2, 1], "stem_ctx_ntc")                                  # [1, k-1+T, Z]
+        taps = [g.slice(xt, [j], [j - (k - 1) if j < k - 1 else INT64_MAX], [1], f"stem_tap{j}") for j in range(k)]
+        unfolded = g.concat(taps, -1, "stem_unfold")                                     # [1, T, k*Z]
+        w_mm = weight.transpose(2, 1, 0).reshape(k * c_in, c_out)                        # [j*Z + c, o] = W[o, c, j]
+        with g.keep_float_matmuls():
+            y = g.matmul(unfolded, g.weight(np.ascontiguousarray(w_mm), "stem.weight_mm"), "stem_mm")
+        return g.add(y, g.weight(bias, "stem.bias"), "stem")                             # [1, T, C]
+
     scale = float(npw(weights, SCALING))
     bias = float(npw(weights, BIAS))
     with g.fp32():
@@ -118,8 +155,10 @@ def build_acoustic_decoder(cfg: ModelConfig, weights: Weights) -> onnx.ModelProt
         """Block1D j of stage i on time-major x."""
         p, tag = f"stages.{i}.{j}.", f"s{i}b{j}"
         hn = g.rms_norm(x, w(p + "norm.weight"), eps, f"{tag}.norm")
-        mix = causal_conv(g.transpose(hn, [0, 2, 1], f"{tag}.norm_nct"), w(p + "mixer.conv.conv.conv.weight"),
-                          w(p + "mixer.conv.conv.conv.bias"), ch[i], f"{tag}.mixer")
+        conv = causal_dwconv_taps if math.prod(cfg.decoder_ratios[:i]) == 1 else (
+            lambda x_, w_, b_, t_: causal_conv(x_, w_, b_, ch[i], t_))
+        mix = conv(g.transpose(hn, [0, 2, 1], f"{tag}.norm_nct"), w(p + "mixer.conv.conv.conv.weight"),
+                   w(p + "mixer.conv.conv.conv.bias"), f"{tag}.mixer")
         mix = g.transpose(mix, [0, 2, 1], f"{tag}.mix_ntc")
         mix = g.mul(mix, g.weight(w(p + "gamma"), f"{tag}.gamma"), f"{tag}.mix_scaled")
         with g.fp32():
@@ -134,9 +173,7 @@ def build_acoustic_decoder(cfg: ModelConfig, weights: Weights) -> onnx.ModelProt
 
     for i, depth in enumerate(cfg.decoder_depths):
         if i == 0:
-            x = causal_conv(x, w("upsample_layers.0.0.conv.conv.weight"), w("upsample_layers.0.0.conv.conv.bias"),
-                            1, "stem")
-            x = g.transpose(x, [0, 2, 1], "stem_ntc")                                   # [1, T, C]
+            x = stem(x, w("upsample_layers.0.0.conv.conv.weight"), w("upsample_layers.0.0.conv.conv.bias"))
         else:
             p = f"upsample_layers.{i}.0.convtr.convtr."
             with g.keep_float_matmuls(math.prod(cfg.decoder_ratios[:i - 1]) > QUANT_MAX_ROWS_PER_FRAME):
