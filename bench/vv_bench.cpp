@@ -1,7 +1,7 @@
 // vv_bench: end-to-end and per-stage benchmark of the engine (driven by bench/run.sh).
 //
 //   vv_bench e2e    --model DIR --voice V --text-file F [--frames 150 --steps 5 --cfg 1.5 --seed 0
-//                   --threads 0 --chunk 1 --decode-thread 0|1 --noise N.npy --out-audio A.npy --json
+//                   --threads 0 --chunk 0(adaptive)|K --decode-thread 0|1 --noise N.npy --out-audio A.npy --json
 //                   OUT.json]
 //   vv_bench stages --model DIR --voice V [--steps 5 --threads 0 --chunk 1 --frames 150 --windows W
 //                   --reps 10 --json OUT.json]
@@ -60,7 +60,7 @@ double peak_rss_mb() {
 
 struct Args {
   std::string mode, model, voice, text_file, noise, out_audio, json;
-  int frames = 150, steps = 5, threads = 0, chunk = 1, reps = 10, windows = -1, decode_thread = 0;
+  int frames = 150, steps = 5, threads = 0, chunk = -1, reps = 10, windows = -1, decode_thread = 0;
   float cfg = 1.5f;
   uint64_t seed = 0;
 };
@@ -132,7 +132,7 @@ int run_e2e(const Args& a) {
   opts.steps = a.steps;
   opts.cfg_scale = a.cfg;
   opts.seed = a.seed;
-  opts.chunk_frames = a.chunk;
+  if (a.chunk >= 0) opts.chunk_frames = a.chunk;  // -1: the library's default (adaptive)
   opts.decode_thread = a.decode_thread != 0;
   opts.ignore_eos = true;
 
@@ -220,7 +220,8 @@ int run_stages(const Args& a) {
   call["diffusion_head_b2"] = time_ms(a.reps * 2, [&] { (void)g.diffusion_head.run(noisy, t, cond); });
   call["connector"] = time_ms(a.reps * 2, [&] { (void)g.connector.run(z); });
   vv::DecoderState st = g.acoustic_decoder.initial_state();
-  const std::vector<float> lat(static_cast<size_t>(Z * a.chunk), 0.1f);
+  const int K = std::max(1, a.chunk);  // decoder frames per call (-1: the default, 1)
+  const std::vector<float> lat(static_cast<size_t>(Z * K), 0.1f);
   call["decoder"] = time_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat, st); });
 
   const double F = a.frames;
@@ -229,7 +230,7 @@ int run_stages(const Args& a) {
       {"text_lm", W / F * call["text_lm"]},
       {"tts_lm", W / F * call["tts_lm_text"] + call["tts_lm_speech"]},
       {"diffusion", a.steps * call["diffusion_head_b2"]},
-      {"decoder", call["decoder"] / a.chunk},
+      {"decoder", call["decoder"] / K},
       {"connector", call["connector"]},
   };
   double sum = 0;

@@ -144,7 +144,7 @@ typedef struct vv_synthesis_params {
   float cfg_scale;   /* guidance >= 0; NaN (the default) = model default; 1 disables guidance */
   uint64_t seed;     /* same seed -> same audio on every platform */
   vv_solver solver;
-  int chunk_frames;   /* K frames per decoder call / chunk, default 1 */
+  int chunk_frames;   /* K frames per decoder call / chunk; 0 (default) = adaptive (vibevoice.hpp) */
   int64_t max_frames; /* 0 = until EOS / length limit */
   int ignore_eos;     /* non-zero: benchmark mode, ignore the EOS classifier */
   /* Optional injected noise (parity tests): float32 [F, Z] or [F, steps, Z], C order; copied by the call
@@ -202,7 +202,7 @@ VV_API void vv_audio_free(vv_audio* audio); /* NULL is allowed */
  *
  * Memory: a stream holds the model state of one utterance and the latents generated so far (latent_dim
  * floats per frame); each sample is handed out once and not kept. In pull mode at most 16 events
- * (vv::Stream::kMaxPendingEvents, each of chunk_frames * hop_length samples) wait to be pulled: a consumer
+ * (vv::Stream::kMaxPendingEvents, each of at most chunk_frames, adaptive: 6, frames) wait to be pulled: a consumer
  * slower than the generation makes the generation wait. The stream also keeps the last event returned by
  * vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the events). */
 VV_API vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,

@@ -79,7 +79,13 @@ struct SynthesisOptions {
   std::optional<float> cfg_scale;  // classifier-free guidance >= 0; default from the manifest; 1 = off
   uint64_t seed = 0;               // same seed -> same audio on every platform
   SolverChoice solver = SolverChoice::kModelDefault;
-  int chunk_frames = 1;             // K: latent frames per decoder call / audio chunk (hop_length * K)
+  // Latent frames per decoder call / audio chunk (hop_length samples each). 0 (default) = adaptive: the
+  // first chunk is one frame (earliest first audio), later ones grow, within a speech window, while the
+  // audio already out keeps a real-time listener fed (or at once when even one-frame chunks are slower
+  // than real time), which makes decoding cheaper per frame; same audio, bit for bit, as any fixed K
+  // (docs/PERFORMANCE.md). K >= 1: fixed chunks of K frames. Model directories exported before the
+  // decoder became chunk-invariant get K = 1 for 0.
+  int chunk_frames = 0;
   int64_t max_frames = 0;           // stop after this many frames; 0 = until EOS or the length limit
   std::optional<NoiseArray> noise;  // replaces the seeded RNG
   bool ignore_eos = false;          // benchmark mode: keep generating until max_frames / length limit
@@ -195,8 +201,9 @@ class TextNormalizer {
 //
 // Memory: every sample is handed out once — to the event callback, to pull(), or to wait() — and never
 // kept elsewhere (only the latents, latent_dim floats per frame, are kept for wait()). Without a callback,
-// at most kMaxPendingEvents events wait to be pulled (kMaxPendingEvents * chunk_frames * hop_length
-// samples): when the consumer is slower than the generation, the generation waits for it (backpressure).
+// at most kMaxPendingEvents events wait to be pulled (each of at most chunk_frames frames, or with the
+// adaptive schedule speech_window = 6): when the consumer is slower than the generation, the generation
+// waits for it (backpressure).
 class Stream {
  public:
   static constexpr int kMaxPendingEvents = 16;

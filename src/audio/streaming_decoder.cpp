@@ -5,10 +5,11 @@
 namespace vv {
 
 StreamingDecoder::StreamingDecoder(const AcousticDecoder& decoder, int chunk_frames, int latent_dim,
-                                   int sample_rate, bool background, std::function<void(AudioChunk&&)> emit)
+                                   int hop_length, int sample_rate, bool background,
+                                   std::function<void(AudioChunk&&)> emit)
     : decoder_(decoder),
       state_(decoder.initial_state()),
-      chunk_frames_(static_cast<size_t>(chunk_frames)),
+      schedule_(chunk_frames, static_cast<double>(hop_length) / sample_rate),
       latent_dim_(static_cast<size_t>(latent_dim)),
       sample_rate_(sample_rate),
       emit_(std::move(emit)) {
@@ -25,10 +26,14 @@ StreamingDecoder::~StreamingDecoder() {
   thread_.join();
 }
 
-void StreamingDecoder::push(std::span<const float> z, int64_t frame, size_t text_begin, size_t text_end) {
+void StreamingDecoder::push(std::span<const float> z, int64_t frame, size_t text_begin, size_t text_end,
+                            int window_left) {
   rethrow_error();
+  const auto now = ChunkSchedule::Clock::now();
+  if (last_push_) schedule_.on_generated(std::chrono::duration<double>(now - *last_push_).count());
   AudioChunk& c = pending_.chunk;
   if (pending_.latents.empty()) {
+    target_frames_ = static_cast<size_t>(schedule_.next(window_left, now));
     c.first_frame = frame;
     c.text_begin = text_begin;
     c.text_end = text_end;
@@ -37,13 +42,16 @@ void StreamingDecoder::push(std::span<const float> z, int64_t frame, size_t text
     c.text_end = std::max(c.text_end, text_end);
   }
   pending_.latents.insert(pending_.latents.end(), z.begin(), z.end());
-  if (pending_.latents.size() < chunk_frames_ * latent_dim_) return;
-  submit();
-  // The first chunk is waited for: with nothing running beside it, it is decoded (and heard) sooner.
-  if (thread_.joinable() && ++submitted_ == 1) flush();
+  if (pending_.latents.size() >= target_frames_ * latent_dim_) {
+    submit();
+    // The first chunk is waited for: with nothing running beside it, it is decoded (and heard) sooner.
+    if (thread_.joinable() && ++submitted_ == 1) flush();
+  }
+  last_push_ = ChunkSchedule::Clock::now();  // after any decoding done here: g excludes decoder time
 }
 
 void StreamingDecoder::flush() {
+  last_push_.reset();  // the caller may now wait (for text): that time is not generation time
   submit();
   if (!thread_.joinable()) return;
   std::unique_lock lock(mutex_);
@@ -70,7 +78,11 @@ void StreamingDecoder::submit() {
 }
 
 void StreamingDecoder::decode(Job& job) {
+  const auto start = ChunkSchedule::Clock::now();
   job.chunk.samples = decoder_.run(job.latents, state_);
+  const auto done = ChunkSchedule::Clock::now();
+  schedule_.on_decoded(static_cast<int>(job.chunk.frame_count),
+                       std::chrono::duration<double>(done - start).count(), done);
   emit_(std::move(job.chunk));
 }
 

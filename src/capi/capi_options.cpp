@@ -89,7 +89,7 @@ extern "C" vv_synthesis_params vv_synthesis_default_params(void) {
   p.struct_size = sizeof p;
   p.cfg_scale = NAN;
   p.solver = VV_SOLVER_DEFAULT;
-  p.chunk_frames = 1;
+  p.chunk_frames = 0;
   p.noise_len = 0;
   p.on_event = nullptr;
   p.normalize = 0;

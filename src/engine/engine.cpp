@@ -70,9 +70,12 @@ ResolvedSynthesis Engine::Impl::resolve(const SynthesisOptions& o) const {
       s.solver = manifest.default_solver == "sde" ? Solver::kSde : Solver::kOde;
       break;
   }
-  if (o.chunk_frames < 1)
-    fail(ErrorKind::kUsage, "chunk_frames must be >= 1, got " + std::to_string(o.chunk_frames));
-  s.chunk_frames = o.chunk_frames;
+  if (o.chunk_frames < 0) {
+    fail(ErrorKind::kUsage,
+         "chunk_frames must be >= 1, or 0 for the adaptive schedule, got " + std::to_string(o.chunk_frames));
+  }
+  // Adaptive chunks need a decoder whose audio does not depend on the chunking (older exports: K = 1).
+  s.chunk_frames = o.chunk_frames == 0 && !manifest.decoder_chunk_invariant ? 1 : o.chunk_frames;
   if (o.max_frames < 0)
     fail(ErrorKind::kUsage, "max_frames must be >= 0, got " + std::to_string(o.max_frames));
   if (o.max_segment_tokens < 0) {

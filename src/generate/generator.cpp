@@ -20,7 +20,7 @@ GenerationResult generate_speech(const ModelManifest& manifest, const ModelGraph
                                 manifest.head_dim);
   TtsBranches tts(manifest, graphs.tts_lm, voice, sampler.uses_negative());
   StreamingDecoder decoder(graphs.acoustic_decoder, settings.chunk_frames, manifest.latent_dim,
-                           manifest.sample_rate, settings.background_decode,
+                           manifest.hop_length, manifest.sample_rate, settings.background_decode,
                            [&](AudioChunk&& c) { observer.on_chunk(std::move(c)); });
   GenerationResult result;
   bool done = false;
@@ -67,7 +67,7 @@ GenerationResult generate_speech(const ModelManifest& manifest, const ModelGraph
       }
       const std::vector<float> z = sampler.sample(tts.h_pos(), tts.h_neg(), noise, result.frames);
       result.latents.insert(result.latents.end(), z.begin(), z.end());
-      decoder.push(z, result.frames, window->text_begin, window->text_end);
+      decoder.push(z, result.frames, window->text_begin, window->text_end, manifest.speech_window - i);
       ++result.frames;
 
       const std::vector<float> embed = graphs.connector.run(z);  // the raw z, not the decoder-scaled one

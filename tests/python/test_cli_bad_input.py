@@ -106,7 +106,7 @@ ROWS = [
     Row("cfg-nan", ["--text", TEXT, "--cfg", "nan"], USAGE, "cfg_scale"),
     Row("cfg-inf", ["--text", TEXT, "--cfg", "inf"], USAGE, "cfg"),
     Row("solver-unknown", ["--text", TEXT, "--solver", "euler"], USAGE, "--solver"),
-    Row("chunk-0", ["--text", TEXT, "--chunk", "0"], USAGE, "--chunk"),
+    Row("chunk-negative", ["--text", TEXT, "--chunk", "-1"], USAGE, "--chunk"),
     Row("chunk-huge", ["--text", TEXT, "--chunk", "5000"], USAGE, "--chunk"),
     Row("threads-negative", ["--text", TEXT, "--threads", "-2"], USAGE, "--threads"),
     Row("threads-oversubscribed", ["--text", TEXT, "--threads", "100000"], USAGE, "hardware threads"),

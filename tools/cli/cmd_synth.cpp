@@ -44,7 +44,7 @@ struct SynthArgs {
   bool have_text = false;
   std::optional<int> steps;
   std::optional<float> cfg;
-  int threads = 0, chunk = 1;
+  int threads = 0, chunk = 0;
   std::optional<double> max_seconds;
   bool ignore_eos = false, quiet = false, decode_thread = false, script = false, normalize = false;
   double pause = 0.3;
@@ -276,8 +276,9 @@ void add_synth_command(CLI::App& app, Runner& run) {
                   "intra-op threads, at most the hardware threads (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--provider", args->provider, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}));
-  sub->add_option("--chunk", args->chunk, "latent frames per decoder call / audio chunk")
-      ->check(CLI::Range(1, 4096));
+  sub->add_option("--chunk", args->chunk,
+                  "latent frames per decoder call / audio chunk (0 = adaptive: 1 first, then growing)")
+      ->check(CLI::Range(0, 4096));
   sub->add_option("--noise", args->noise, "inject diffusion noise from a .npy ([F,64] or [F,steps,64])");
   sub->add_option("--dump-latents", args->dump_latents, "write the latents as .npy [frames, latent_dim]");
   sub->add_option("--max-seconds", args->max_seconds, "stop after this much audio (at most 1e9)");
