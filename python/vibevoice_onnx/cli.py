@@ -19,6 +19,8 @@ COMMANDS = {
     "quantize": ("quantize", "make an fp16 or int8 copy of a model directory"),
     "normalization": ("normalization", "add English text-normalization grammars (OpenFst) to a model directory"),
     "reference": ("reference", "run the PyTorch reference of the official generation loop"),
+    "compare": ("compare", "audio SNR and log-mel distance of a model directory against a reference one "
+                           "(e.g. int8 vs fp32) on the same text and noise"),
 }
 
 

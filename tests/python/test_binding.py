@@ -295,3 +295,35 @@ def test_normalize_option(engine):
     a = engine.synthesize("It is 5 km.", "synthetic", seed=2, normalize=True)
     b = engine.synthesize("It is five kilometers.", "synthetic", seed=2)
     assert np.array_equal(a, b)
+
+
+def test_injected_noise(engine, vibevoice_bin, tiny_model, tmp_path):
+    """noise= (vv_synthesis_params.noise): the same noise gives the same audio, other noise other audio, the
+    audio equals the CLI's `--noise FILE.npy`; a wrong dtype, rank or layout is a UsageError (checked in
+    Python), a shape that does not fit the model or too few frames an InputError (from the library)."""
+    frames = 12
+    noise = np.random.default_rng(4).standard_normal((frames, 64), dtype=np.float32)
+    opts = {"ignore_eos": True, "max_frames": frames}
+    a = engine.synthesize_audio(TEXT, voice=VOICE, noise=noise, **opts)
+    assert a.frames == frames and a.stop_reason == vibevoice.StopReason.MAX_FRAMES
+    assert np.array_equal(engine.synthesize(TEXT, voice=VOICE, noise=noise.copy(), seed=9, **opts), a.samples)
+    other = np.random.default_rng(5).standard_normal((frames, 64), dtype=np.float32)
+    assert not np.array_equal(engine.synthesize(TEXT, voice=VOICE, noise=other, **opts), a.samples)
+    path = tmp_path / "noise.npy"
+    np.save(path, noise)
+    res = synth(vibevoice_bin, tiny_model, "--voice", VOICE, "--text", TEXT, "--raw", "-", "--noise", path,
+                "--ignore-eos", "--max-seconds", str(frames / 7.5))
+    assert res.returncode == 0, res.stderr.decode()
+    assert pcm16(a.samples) == res.stdout
+    steps = np.random.default_rng(6).standard_normal((frames, 5, 64), dtype=np.float32)  # [F, steps, Z]
+    sde = engine.synthesize(TEXT, voice=VOICE, noise=steps, solver="sde", steps=5, **opts)
+    assert np.array_equal(engine.synthesize(TEXT, voice=VOICE, noise=steps, solver="sde", steps=5, **opts), sde)
+    for bad, needle in [(noise[0], "shape"), (noise[None, None], "shape"), (noise.astype(np.float64), "float32"),
+                        (noise.astype(">f4"), "float32"), (noise.T.copy().T, "C-contiguous"),
+                        (noise[:0], "empty"), (noise.tolist(), "numpy")]:
+        with pytest.raises(vibevoice.UsageError, match=needle):
+            engine.synthesize(TEXT, voice=VOICE, noise=bad, **opts)
+    with pytest.raises(vibevoice.InputError, match="shape"):
+        engine.synthesize(TEXT, voice=VOICE, noise=noise[:, :32].copy(), **opts)
+    with pytest.raises(vibevoice.InputError, match="frames"):
+        engine.synthesize(TEXT, voice=VOICE, noise=noise[:4].copy(), **opts)

@@ -164,6 +164,25 @@ def _chunk(c: _capi.AudioChunk) -> Chunk:
                  c.text_begin, c.text_end)
 
 
+def _noise_array(noise) -> np.ndarray:
+    """Validate injected noise (vv_synthesis_params.noise): a C-contiguous float32 numpy array [F, Z] or
+    [F, steps, Z] with no empty dimension; the library checks Z, steps and F against the model and the
+    utterance (InputError)."""
+    if not isinstance(noise, np.ndarray):
+        raise UsageError(Status.USAGE, f"noise must be a numpy.ndarray of float32, not {type(noise).__name__}")
+    if noise.dtype != np.float32:
+        raise UsageError(Status.USAGE, f"noise must have dtype float32 (native byte order), not {noise.dtype} "
+                                       "(use noise.astype(numpy.float32))")
+    if noise.ndim not in (2, 3):
+        raise UsageError(Status.USAGE, f"noise must have shape [frames, latent_dim] or [frames, steps, latent_dim], "
+                                       f"got {noise.ndim} dimensions {list(noise.shape)}")
+    if 0 in noise.shape:
+        raise UsageError(Status.USAGE, f"noise has an empty dimension: shape {list(noise.shape)}")
+    if not noise.flags.c_contiguous:
+        raise UsageError(Status.USAGE, "noise must be C-contiguous (use numpy.ascontiguousarray(noise))")
+    return noise
+
+
 def _closed(what: str) -> UsageError:
     return UsageError(Status.USAGE, f"the {what} is closed")
 
@@ -269,22 +288,44 @@ class Engine(_Closable):
         p.decode_thread = int(bool(decode_thread))
         return p
 
+    @staticmethod
+    def _set_noise(p: _capi.SynthesisParams, noise) -> tuple:
+        """Point p's noise fields at `noise` (validated); returns the objects the fields point into, which the
+        caller keeps alive until the C call that takes `p` returns (the library copies the noise there)."""
+        if noise is None:
+            return ()
+        arr = _noise_array(noise)
+        shape = (_capi.c_int64 * arr.ndim)(*arr.shape)
+        p.noise = arr.ctypes.data_as(ctypes.POINTER(_capi.c_float))
+        p.noise_shape = shape
+        p.noise_ndim = arr.ndim
+        p.noise_len = arr.size
+        return arr, shape
+
     # ---- synthesis ----
     def synthesize_audio(self, text: Text, voice: str, *, seed: int = 0, steps: int | None = None,
-                         cfg_scale: float | None = None, solver=None, chunk_frames: int = 1,
+                         cfg_scale: float | None = None, solver=None, chunk_frames: int = 0,
                          max_frames: int | None = None, max_seconds: float | None = None,
                          ignore_eos: bool = False, decode_thread: bool = False,
-                         normalize: bool = False) -> Audio:
+                         normalize: bool = False, noise: np.ndarray | None = None) -> Audio:
         """The whole utterance (vv_synthesize) with its latents and stop reason. Options as in
         vv_synthesis_params: steps 1..50 (None: the model's), cfg_scale >= 0 (None: the model's),
         solver 'ode'/'sde' (None: the model's), max_frames or max_seconds (None: until the end of speech),
-        normalize (numbers, money, dates, ... read as words; the model directory's grammars)."""
+        normalize (numbers, money, dates, ... read as words; the model directory's grammars).
+
+        noise: injected diffusion noise instead of the seeded generator (e.g. to compare two models on
+        the same noise): a C-contiguous float32 array [F, latent_dim] (the initial x of each frame) or
+        [F, steps, latent_dim] ([f, 0] the initial x, [f, k] the SDE noise of solver step k-1; needed for
+        the SDE solver); F >= the frames generated. A wrong dtype, rank or layout raises UsageError here,
+        a shape that does not fit the model, the steps or the utterance InputError from the library."""
         data = _utf8(text)
         p = self._params(voice, seed, steps, cfg_scale, solver, chunk_frames, max_frames, max_seconds,
                          ignore_eos, decode_thread)
         p.normalize = int(bool(normalize))
+        keep = self._set_noise(p, noise)  # alive until vv_synthesize (which copies the noise) returns
         out = ctypes.POINTER(_capi.Audio)()
         _check(self._lib, self._lib.vv_synthesize(self._live(), data, len(data), ctypes.byref(p), ctypes.byref(out)))
+        del keep
         try:
             a = out.contents
             samples = _copy_floats(a.samples, a.sample_count)
@@ -299,7 +340,7 @@ class Engine(_Closable):
         return self.synthesize_audio(text, voice, **options).samples
 
     def stream(self, voice: str, *, seed: int = 0, steps: int | None = None, cfg_scale: float | None = None,
-               solver=None, chunk_frames: int = 1, max_frames: int | None = None,
+               solver=None, chunk_frames: int = 0, max_frames: int | None = None,
                max_seconds: float | None = None, ignore_eos: bool = False,
                decode_thread: bool = False) -> Stream:
         """An incremental utterance (vv_stream_create, pull mode): push text, iterate over the audio."""
