@@ -8,8 +8,9 @@
 #   REF_FRAMES [FRAMES] frames for the PyTorch reference (it is ~10-40x slower; lower it on slow machines)
 #   THREADS [nproc]    intra-op threads for the engine and torch
 #   PRECISIONS ["fp32 int8 int4 fp16"]
-#   LEVERS [1]         also measure the run-time levers on int8 and fp32: threads=1, threads=1 + decode
-#                      thread, --chunk 4 (int8)
+#   LEVERS [1]         also measure the run-time levers on int8 and fp32: threads=1 + decode thread (adaptive
+#                      and 1-frame chunks), --chunk 6 (int8)
+#   PROFILES ["int8-lms-fp32-rest int4-lms-int8-rest"]  per-graph precision profiles (quantize --graphs)
 #   SKIP_SETUP [0]     skip scripts/setup.sh
 #   SKIP_REF [0]       skip the PyTorch reference
 #   BUILD_DIR [build/release]  ART [build/artifacts/full]  WORK [build/bench/run]
@@ -24,6 +25,7 @@ REF_FRAMES=${REF_FRAMES:-$FRAMES}
 THREADS=${THREADS:-$(nproc)}
 PRECISIONS=${PRECISIONS:-"fp32 int8 int4 fp16"}
 LEVERS=${LEVERS:-1}
+PROFILES=${PROFILES-"int8-lms-fp32-rest int4-lms-int8-rest"}
 BUILD_DIR=${BUILD_DIR:-build/release}
 ART=${ART:-build/artifacts/full}
 WORK=${WORK:-build/bench/run}
@@ -82,9 +84,17 @@ for prec in $PRECISIONS; do
   log "$prec: per-stage timings"
   "$BENCH" stages --model "$M" --voice "$VOICE" --steps $STEPS --cfg $CFG --threads "$THREADS" --frames "$FRAMES" \
     --json "$WORK/stages-$prec.json" >/dev/null
-  log "$prec: end to end, $FRAMES frames"
-  "$BENCH" e2e --model "$M" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG \
-    --seed $SEED --threads "$THREADS" --noise "$NOISE" --out-audio "$WORK/audio-$prec.npy" --json "$WORK/e2e-$prec.json"
+  common=(--model "$M" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG
+          --seed $SEED --noise "$NOISE")
+  # default: what a user gets without flags (threads, chunk schedule and decoder thread chosen by the engine)
+  log "$prec: default configuration, $FRAMES frames"
+  "$BENCH" e2e "${common[@]}" --out-audio "$WORK/audio-$prec.npy" --json "$WORK/e2e-$prec.json"
+  # baseline: the configuration the engine ran by default before (all cores, decoder inline, 1-frame chunks)
+  if [ "$prec" = int8 ] || [ "$prec" = fp32 ]; then
+    log "$prec: baseline configuration (--threads $THREADS --chunk 1)"
+    "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk 1 --out-audio "$WORK/baseline-audio-$prec.npy" \
+      --json "$WORK/baseline-$prec.json"
+  fi
 done
 
 if [ "$LEVERS" = 1 ]; then
@@ -93,16 +103,35 @@ if [ "$LEVERS" = 1 ]; then
     M=$(model_dir "$prec")
     common=(--model "$M" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG
             --seed $SEED --noise "$NOISE")
-    log "lever: $prec threads=1"
-    "$BENCH" e2e "${common[@]}" --threads 1 --json "$WORK/lever-$prec-threads1.json"
-    log "lever: $prec threads=1 + decode thread"
+    log "lever: $prec threads=1 + decode thread (adaptive chunks)"
     "$BENCH" e2e "${common[@]}" --threads 1 --decode-thread 1 --json "$WORK/lever-$prec-threads1-decode-thread.json"
+    log "lever: $prec threads=1 + decode thread, 1-frame chunks"
+    "$BENCH" e2e "${common[@]}" --threads 1 --decode-thread 1 --chunk 1 \
+      --json "$WORK/lever-$prec-threads1-decode-thread-chunk1.json"
     if [ "$prec" = int8 ]; then
-      log "lever: $prec chunk=4"
-      "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk 4 --json "$WORK/lever-$prec-chunk4.json"
+      log "lever: $prec fixed chunk=6 (one speech window per decoder call)"
+      "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk 6 --json "$WORK/lever-$prec-chunk6.json"
     fi
   done
 fi
+
+# Per-graph precision profiles (quantize --graphs): speed and audio SNR vs fp32, same noise.
+for prof in $PROFILES; do
+  case "$prof" in
+    int8-lms-fp32-rest) mode=int8; graphs="diffusion_head=fp32,acoustic_decoder=fp32" ;;
+    int4-lms-int8-rest) mode=int8; graphs="text_lm=int4,tts_lm=int4" ;;
+    *) echo "bench/run.sh: unknown profile $prof" >&2; exit 2 ;;
+  esac
+  P=$ART/profile-$prof
+  if ! complete "$P"; then
+    log "profile $prof: quantizing ($mode, $graphs)"
+    rm -rf "$P"
+    "$VVO" quantize --model "$ART/model" --out "$P" --mode "$mode" --graphs "$graphs" --no-check
+  fi
+  log "profile $prof: default configuration, $FRAMES frames"
+  "$BENCH" e2e --model "$P" --voice "$VOICE" --text-file "$TEXT" --frames "$FRAMES" --steps $STEPS --cfg $CFG \
+    --seed $SEED --noise "$NOISE" --out-audio "$WORK/profile-audio-$prof.npy" --json "$WORK/profile-$prof.json"
+done
 
 if [ "${SKIP_REF:-0}" != 1 ]; then
   log "PyTorch reference: $REF_FRAMES frames, $THREADS threads (slow)"
@@ -121,7 +150,7 @@ import json, sys
 json.dump({"cpu": "$CPU", "cores": $CORES, "threads": $THREADS, "date": "$DATE", "ref_frames": $REF_FRAMES,
            "load_avg": {"start": "$LOAD0".split(), "end": "$LOAD1".split()}}, open(sys.argv[1], "w"))
 EOF
-"$PY" bench/compare.py --work "$WORK" --frames "$FRAMES" --out bench/results/latest.json
+"$PY" bench/compare.py --work "$WORK" --frames "$FRAMES" --art "$ART" --out bench/results/latest.json
 SHORT=$(echo "$CPU" | tr 'A-Z' 'a-z' | sed 's/(r)//g; s/(tm)//g; s/[^a-z0-9]\+/-/g; s/^-//; s/-$//' | cut -c1-24)
 cp bench/results/latest.json "bench/results/$DATE-$SHORT.json"
 log "wrote bench/results/latest.json and bench/results/$DATE-$SHORT.json"
