@@ -91,7 +91,8 @@ struct SynthesisOptions {
   bool ignore_eos = false;          // benchmark mode: keep generating until max_frames / length limit
   // Run the acoustic decoder on its own thread, overlapping the generation of the next frames. Same
   // audio, bit for bit; on_chunk is then called from that thread (in order, never concurrently). Pays off
-  // when a core is free for it (docs/PERFORMANCE.md); on 2 cores only with threads = 1.
+  // only when a core is free for it: on 2 cores the default (inline, adaptive chunks) is faster
+  // (docs/PERFORMANCE.md).
   bool decode_thread = false;
   std::function<bool()> should_abort;  // polled between frames; true stops with kCancelled
   // Long texts (synthesize() and Stream alike): a text whose tokens do not fit one utterance's position
