@@ -202,9 +202,10 @@ VV_API void vv_audio_free(vv_audio* audio); /* NULL is allowed */
  *
  * Memory: a stream holds the model state of one utterance and the latents generated so far (latent_dim
  * floats per frame); each sample is handed out once and not kept. In pull mode at most 16 events
- * (vv::Stream::kMaxPendingEvents, each of at most chunk_frames, adaptive: 6, frames) wait to be pulled: a consumer
- * slower than the generation makes the generation wait. The stream also keeps the last event returned by
- * vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the events). */
+ * (vv::Stream::kMaxPendingEvents, each of at most chunk_frames, adaptive: 6, frames) wait to be pulled: a
+ * consumer slower than the generation makes the generation wait. The stream also keeps the last event
+ * returned by vv_stream_next until the next call. vv_stream_wait returns no audio (collect it from the
+ * events). */
 VV_API vv_status vv_stream_create(const vv_engine* engine, const vv_synthesis_params* params,
                                   vv_stream** out_stream);
 /* Any length (long texts are spoken in segments). VV_ERROR_INPUT for invalid UTF-8 or a NUL; VV_ERROR_USAGE

@@ -21,7 +21,7 @@ struct GenerationSettings {
   int steps = 5;
   Solver solver = Solver::kOde;
   float cfg_scale = 1.5f;
-  int chunk_frames = 1;  // 0 = adaptive (audio/chunk_schedule.h)
+  int chunk_frames = 1;    // 0 = adaptive (audio/chunk_schedule.h)
   int64_t max_frames = 0;  // 0 = unlimited
   bool ignore_eos = false;
   bool background_decode = false;  // decoder on its own thread; on_chunk is then called from that thread
