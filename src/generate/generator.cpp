@@ -25,64 +25,77 @@ GenerationResult generate_speech(const ModelManifest& manifest, const ModelGraph
   GenerationResult result;
   bool done = false;
 
-  while (!done) {
-    if (observer.should_stop()) {
-      result.stop_reason = StopReason::kCancelled;
-      break;
-    }
-    if (settings.max_frames > 0 && result.frames >= settings.max_frames) {  // before waiting for more text
-      result.stop_reason = StopReason::kMaxFrames;
-      break;
-    }
-    if (!text.window_ready()) {
-      decoder.flush();  // deliver everything generated so far before waiting (exact: decoding is chunk-free)
-      observer.on_underrun(result.frames);
-    }
-    std::optional<TextWindow> window = text.next_window();
-    if (!window) {
-      result.stop_reason = StopReason::kCancelled;
-      break;
-    }
-    if (!window->ids.empty()) {
-      const auto n = static_cast<int64_t>(window->ids.size());
-      if (tts.positive_length() + n > max_positions) {
-        result.stop_reason = StopReason::kMaxLength;
-        break;
-      }
-      const Tensor lm_hidden = graphs.text_lm.run(window->ids, lm);
-      tts.feed_text(lm_hidden.floats());
-    }
-    if (tts.h_pos().empty()) fail(ErrorKind::kInput, "text is empty: nothing to speak");
-
-    for (int i = 0; i < manifest.speech_window; ++i) {
-      if (settings.max_frames > 0 && result.frames >= settings.max_frames) {
-        result.stop_reason = StopReason::kMaxFrames;
-        done = true;
-        break;
-      }
+  auto loop = [&] {
+    while (!done) {
       if (observer.should_stop()) {
         result.stop_reason = StopReason::kCancelled;
-        done = true;
         break;
       }
-      const std::vector<float> z = sampler.sample(tts.h_pos(), tts.h_neg(), noise, result.frames);
-      result.latents.insert(result.latents.end(), z.begin(), z.end());
-      decoder.push(z, result.frames, window->text_begin, window->text_end, manifest.speech_window - i);
-      ++result.frames;
+      if (settings.max_frames > 0 && result.frames >= settings.max_frames) {  // before waiting for more text
+        result.stop_reason = StopReason::kMaxFrames;
+        break;
+      }
+      if (!text.window_ready()) {
+        decoder
+            .flush();  // deliver everything generated so far before waiting (exact: decoding is chunk-free)
+        observer.on_underrun(result.frames);
+      }
+      std::optional<TextWindow> window = text.next_window();
+      if (!window) {
+        result.stop_reason = StopReason::kCancelled;
+        break;
+      }
+      if (!window->ids.empty()) {
+        const auto n = static_cast<int64_t>(window->ids.size());
+        if (tts.positive_length() + n > max_positions) {
+          result.stop_reason = StopReason::kMaxLength;
+          break;
+        }
+        const Tensor lm_hidden = graphs.text_lm.run(window->ids, lm);
+        tts.feed_text(lm_hidden.floats());
+      }
+      if (tts.h_pos().empty()) fail(ErrorKind::kInput, "text is empty: nothing to speak");
 
-      const std::vector<float> embed = graphs.connector.run(z);  // the raw z, not the decoder-scaled one
-      if (tts.positive_length() + 1 > max_positions) {
-        result.stop_reason = StopReason::kMaxLength;
-        done = true;
-        break;
-      }
-      const float eos_logit = tts.feed_speech(embed);
-      if (!settings.ignore_eos && eos_logit > 0.0f) {
-        result.stop_reason = StopReason::kEos;
-        done = true;
-        break;
+      for (int i = 0; i < manifest.speech_window; ++i) {
+        if (settings.max_frames > 0 && result.frames >= settings.max_frames) {
+          result.stop_reason = StopReason::kMaxFrames;
+          done = true;
+          break;
+        }
+        if (observer.should_stop()) {
+          result.stop_reason = StopReason::kCancelled;
+          done = true;
+          break;
+        }
+        const std::vector<float> z = sampler.sample(tts.h_pos(), tts.h_neg(), noise, result.frames);
+        result.latents.insert(result.latents.end(), z.begin(), z.end());
+        decoder.push(z, result.frames, window->text_begin, window->text_end, manifest.speech_window - i);
+        ++result.frames;
+
+        const std::vector<float> embed = graphs.connector.run(z);  // the raw z, not the decoder-scaled one
+        if (tts.positive_length() + 1 > max_positions) {
+          result.stop_reason = StopReason::kMaxLength;
+          done = true;
+          break;
+        }
+        const float eos_logit = tts.feed_speech(embed);
+        if (!settings.ignore_eos && eos_logit > 0.0f) {
+          result.stop_reason = StopReason::kEos;
+          done = true;
+          break;
+        }
       }
     }
+  };
+  try {
+    loop();
+  } catch (...) {
+    // What was generated before a failure is still delivered (e.g. to the WAV published with the error).
+    try {
+      decoder.flush();
+    } catch (...) {  // the original error is the one to report
+    }
+    throw;
   }
   decoder.flush();
   return result;

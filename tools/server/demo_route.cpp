@@ -110,6 +110,7 @@ class DemoSession final : public WsConnection::Handler {
   void start() {
     SynthesisOptions o;
     o.voice = query_.voice;
+    o.chunk_frames = 1;  // the official demo converts (and peak-normalises) each frame's audio on its own
     o.cfg_scale = query_.cfg;
     o.steps = query_.steps;
     try {
