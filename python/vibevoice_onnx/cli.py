@@ -40,6 +40,20 @@ class CliError(Exception):
         self.code = code
 
 
+def read_text_arg(args: argparse.Namespace) -> str:
+    """The text of --text or --text-file (UTF-8); CliError with EXIT_INPUT if unreadable or blank."""
+    if args.text_file is not None:
+        try:
+            text = args.text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise CliError(f"cannot read --text-file {args.text_file}: {e}", EXIT_INPUT) from None
+    else:
+        text = args.text
+    if not text.strip():
+        raise CliError("the text is empty (nothing to synthesize)", EXIT_INPUT)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vibevoice-onnx", description=__doc__.split("\n")[0])
     parser.add_argument("--version", action="version", version=f"vibevoice-onnx {__version__}")

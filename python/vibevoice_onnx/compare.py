@@ -193,22 +193,14 @@ def _json_db(v: float):
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli import EXIT_INPUT, EXIT_INTERNAL, CliError
+    from .cli import EXIT_INPUT, EXIT_INTERNAL, CliError, read_text_arg
 
     if args.frames < 1:
         raise CliError(f"--frames must be >= 1, got {args.frames}")
     if args.text is None and args.text_file is None:
         raise CliError("give the text to speak with --text or --text-file")
     model_m, ref_m = _manifest(args.model), _manifest(args.reference)
-    if args.text_file is not None:
-        try:
-            text = args.text_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise CliError(f"cannot read --text-file {args.text_file}: {e}", EXIT_INPUT) from None
-    else:
-        text = args.text
-    if not text.strip():
-        raise CliError("the text is empty", EXIT_INPUT)
+    text = read_text_arg(args)
     if model_m["latent_dim"] != ref_m["latent_dim"]:
         raise CliError(f"the models differ in latent_dim ({model_m['latent_dim']} vs {ref_m['latent_dim']}): "
                        "not two precisions of one model")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .cli import EXIT_INPUT, EXIT_MODEL, EXIT_USAGE, CliError
+from .cli import EXIT_INPUT, EXIT_MODEL, EXIT_USAGE, CliError, read_text_arg
 from .scheduler import SOLVERS, DpmSolverPlusPlus
 
 TEXT_WINDOW = 5    # text tokens fed per outer iteration (§1.1)
@@ -381,15 +381,7 @@ def _load_inputs(args: argparse.Namespace):
         raise CliError(f"--max-frames must be >= 1 (got {args.max_frames})", EXIT_USAGE)
     if args.ignore_eos and args.max_frames is None:
         raise CliError("--ignore-eos needs --max-frames (otherwise generation would never stop)", EXIT_USAGE)
-    if args.text_file is not None:
-        try:
-            text = args.text_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise CliError(f"cannot read --text-file {args.text_file}: {e}", EXIT_INPUT) from None
-    else:
-        text = args.text
-    if not text.strip():
-        raise CliError("the text is empty (nothing to synthesize)", EXIT_INPUT)
+    text = read_text_arg(args)
     if not args.tokenizer.is_file():
         raise CliError(f"tokenizer file not found: {args.tokenizer}", EXIT_MODEL)
     if not args.voice.is_file():
