@@ -145,10 +145,12 @@ def main() -> int:
         d = load(p)
         levers.append({"name": p.stem[len("lever-"):], "config": p.stem[len("lever-"):], **{k: d[k] for k in
                        ("rtf", "ms_per_frame", "first_chunk_ms", "load_s", "peak_rss_mb", "chunks") if k in d}})
+    batching = {p.stem[len("batch-"):]: load(p) for p in sorted(w.glob("batch-*.json"))}
     membw = (load(w / "membw.json") or {}).get("read_gb_s")
     out = {"cpu": meta.get("cpu", "unknown"), "cores": meta.get("cores", 0), "frames": a.frames, "steps": 5,
            "cfg": 1.5, "runs": runs, "load_avg": meta.get("load_avg"), "levers": levers,
-           "excluded_runs": excluded, "date": meta.get("date"), "memory_read_gb_s": membw}
+           "excluded_runs": excluded, "date": meta.get("date"), "memory_read_gb_s": membw,
+           "batching": batching}
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(out, indent=1) + "\n")
 
@@ -183,6 +185,14 @@ def main() -> int:
         for l in levers:
             print(f"  {l['name']:<24} RTF {l.get('rtf', float('nan')):.3f}  ms/frame {l.get('ms_per_frame', 0):.1f}"
                   f"  first chunk {l.get('first_chunk_ms', 0):.0f} ms")
+    for prec, b in batching.items():
+        print(f"\nbatching ({prec}, speech step / head call in ms; identical = each stream's outputs bitwise):")
+        for k in b["streams"]:
+            print(f"  K={k['k']}  speech step {k['speech_step_ms']['separate']:.1f} -> {k['speech_step_ms']['batched']:.1f}"
+                  f" (ragged identical: {k['speech_step']['identical']}, max diff {k['speech_step']['max_abs_diff']:.2g};"
+                  f" aligned identical: {k['speech_step_aligned']['identical']})  head {k['head_ms']['separate']:.2f}"
+                  f" -> {k['head_ms']['batched']:.2f} (identical: {k['head']['identical']})"
+                  f"  projected gain x{k['projected_gain']:.2f} (head only x{k['projected_gain_head_only']:.2f})")
     return 0
 
 

@@ -11,6 +11,7 @@
 #   LEVERS [1]         also measure the run-time levers on int8 and fp32: threads=1 + decode thread (adaptive
 #                      and 1-frame chunks), --chunk 6 (int8)
 #   PROFILES ["int8-lms-fp32-rest int4-lms-int8-rest"]  per-graph precision profiles (quantize --graphs)
+#   BATCH [1]          also measure cross-stream batching (vv_bench batch, K = 1..4 streams) on int8 and fp32
 #   SKIP_SETUP [0]     skip scripts/setup.sh
 #   SKIP_REF [0]       skip the PyTorch reference
 #   BUILD_DIR [build/release]  ART [build/artifacts/full]  WORK [build/bench/run]
@@ -112,6 +113,15 @@ if [ "$LEVERS" = 1 ]; then
       log "lever: $prec fixed chunk=6 (one speech window per decoder call)"
       "$BENCH" e2e "${common[@]}" --threads "$THREADS" --chunk 6 --json "$WORK/lever-$prec-chunk6.json"
     fi
+  done
+fi
+
+if [ "${BATCH:-1}" = 1 ]; then
+  for prec in int8 fp32; do
+    case " $PRECISIONS " in *" $prec "*) ;; *) continue ;; esac
+    log "batching: $prec, K = 1..4 concurrent streams (speech steps and head calls in shared calls)"
+    "$BENCH" batch --model "$(model_dir "$prec")" --voice "$VOICE" --steps $STEPS --threads "$THREADS" \
+      --frames "$FRAMES" --streams 4 --json "$WORK/batch-$prec.json" >/dev/null
   done
 fi
 

@@ -7,6 +7,9 @@
 //                   --reps 10 --json OUT.json]
 //   vv_bench membw  [--threads N --json OUT.json]     memory read bandwidth, 1..N threads
 //   vv_bench q8     --model Q8MODELS [--reps 200 --json OUT.json]   q8_0 GEMM vs MatMulNBits (kernels_q8.cpp)
+//   vv_bench batch  --model DIR --voice V [--streams 4 --frames 150 --steps 5 --threads 0 --reps 10
+//                   --json OUT.json]   cross-stream batching of speech steps and head calls
+//                   (batch_streams.cpp)
 //
 // e2e uses only the public C++ API (vibevoice/vibevoice.hpp): Engine::load time, one warm-up frame, then
 // one timed synthesize() of exactly --frames frames (EOS ignored) with an on_chunk callback that timestamps
@@ -36,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "batch_streams.h"
 #include "generate/tts_branches.h"
 #include "kernels_q8.h"
 #include "model/manifest.h"
@@ -60,14 +64,16 @@ double peak_rss_mb() {
 
 struct Args {
   std::string mode, model, voice, text_file, noise, out_audio, json;
-  int frames = 150, steps = 5, threads = 0, chunk = -1, reps = 10, windows = -1, decode_thread = 0;
+  int frames = 150, steps = 5, threads = 0, chunk = -1, reps = 10, windows = -1, decode_thread = 0,
+      streams = 4;
   float cfg = 1.5f;
   uint64_t seed = 0;
 };
 
 Args parse(int argc, char** argv) {
   Args a;
-  if (argc < 2) throw std::runtime_error("usage: vv_bench e2e|stages --model DIR --voice V ...");
+  if (argc < 2)
+    throw std::runtime_error("usage: vv_bench e2e|stages|batch|membw|q8 --model DIR --voice V ...");
   a.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     std::string k = argv[i];
@@ -99,6 +105,8 @@ Args parse(int argc, char** argv) {
       a.decode_thread = std::stoi(v);
     else if (k == "--windows")
       a.windows = std::stoi(v);
+    else if (k == "--streams")
+      a.streams = std::stoi(v);
     else if (k == "--cfg")
       a.cfg = std::stof(v);
     else if (k == "--seed")
@@ -299,7 +307,16 @@ int main(int argc, char** argv) {
     if (a.mode == "stages") return run_stages(a);
     if (a.mode == "membw") return run_membw(a);
     if (a.mode == "q8") return vv::bench::run_q8(a.model, a.reps, a.json);
-    throw std::runtime_error("mode must be e2e, stages, membw or q8");
+    if (a.mode == "batch")
+      return vv::bench::run_batch({.model = a.model,
+                                   .voice = a.voice,
+                                   .json = a.json,
+                                   .threads = a.threads,
+                                   .reps = a.reps,
+                                   .frames = a.frames,
+                                   .steps = a.steps,
+                                   .max_streams = a.streams});
+    throw std::runtime_error("mode must be e2e, stages, batch, membw or q8");
   } catch (const std::exception& e) {
     std::cerr << "vv_bench: error: " << e.what() << "\n";
     return 1;

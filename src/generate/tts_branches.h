@@ -33,6 +33,11 @@ class TtsBranches {
   const std::vector<float>& h_pos() const { return h_pos_; }  // empty until the first text window
   const std::vector<float>& h_neg() const { return h_neg_; }
   int64_t positive_length() const { return pos_len_; }
+  int64_t negative_length() const { return neg_len_; }
+  // The cache and (joint only) the attention-mask row of each branch over its positions; read by
+  // bench/batch_streams.cpp to build cross-stream batches.
+  const KvCache& cache() const { return cache_; }
+  const std::vector<int64_t>& mask_row(int row) const { return row == 0 ? pos_mask_ : neg_mask_; }
 
  private:
   const TtsLm& tts_lm_;
