@@ -136,9 +136,10 @@ def main() -> int:
                    for op, ms in sorted(by_op.items(), key=lambda x: -x[1])},
            "weight_groups": {k: {kk: round(vv, 3) if isinstance(vv, float) else vv for kk, vv in g.items()}
                              for k, g in sorted(groups.items(), key=lambda x: -x[1]["ms"])}}
+    read = f" ({out['weight_read_ms']:.2f} ms to read at {a.read_gb_s} GB/s)" if a.read_gb_s else ""
     print(f"{a.graph} B={a.batch} T={a.seq} P={a.past}, {a.threads} threads: wall {wall_ms:.2f} ms, kernels "
           f"{kernel_ms:.2f} ms, session overhead {wall_ms - kernel_ms:.2f} ms, {out['nodes']} nodes, weights "
-          f"{total_mb:.0f} MB" + (f" ({out['weight_read_ms']:.2f} ms to read at {a.read_gb_s} GB/s)" if a.read_gb_s else ""))
+          f"{total_mb:.0f} MB{read}")
     for op, d in list(out["ops"].items())[:12]:
         print(f"  {op:<30} {d['ms']:8.3f} ms  {d['nodes']:4d} nodes")
     print("  weight-bearing nodes by name:")

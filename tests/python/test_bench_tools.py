@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from conftest import BUILD, ROOT, missing
+from conftest import ARTIFACTS, BUILD, ROOT, missing
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +72,24 @@ def test_profile_graph_unknown_graph(tiny_model):
     res = subprocess.run([sys.executable, ROOT / "bench" / "profile_graph.py", "--model", tiny_model, "--graph",
                           "nope"], capture_output=True, text=True)
     assert res.returncode != 0 and "nope.onnx does not exist" in res.stderr
+
+
+def test_gqa_prototype_computes_the_exported_graph(tmp_path):
+    """The GroupQueryAttention prototype (in-place KV buffers, rotary inside the op, fused projections) must
+    compute what the exported TTS LM computes: its timings are only meaningful then."""
+    art = ARTIFACTS / "tiny"
+    for d in ("checkpoint", "model", "model-int8"):
+        if not (art / d).exists():
+            missing(f"tiny test artifacts missing: {art / d} (run scripts/make_test_model.sh)")
+    out = tmp_path / "gqa.json"
+    res = subprocess.run([sys.executable, ROOT / "bench" / "gqa_prototype.py", "--checkpoint", art / "checkpoint",
+                          "--fp32", art / "model", "--int8", art / "model-int8", "--past", "20", "--reps", "2",
+                          "--json", out], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    d = json.loads(out.read_text())
+    assert set(d["speech_step_ms"]) == {f"{t} {p}" for t in ("exported", "gqa", "gqa+fused") for p in ("fp32", "int8")}
+    assert d["max_abs_hidden"] > 0.1
+    for name in ("gqa fp32", "gqa+fused fp32"):
+        assert d["max_abs_diff_vs_exported"][name] < 1e-5, d
+    for name in ("gqa int8", "gqa+fused int8"):
+        assert d["max_abs_diff_vs_exported"][name] < 1e-2, d
