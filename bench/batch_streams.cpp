@@ -15,7 +15,6 @@
 #include "batch_streams.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -25,6 +24,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common.h"
 #include "generate/tts_branches.h"
 #include "model/manifest.h"
 #include "model/voice.h"
@@ -32,24 +32,6 @@
 
 namespace vv::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Median wall time of call(prepare()) over reps runs after one warm-up; prepare() is not timed.
-template <class Prepare, class Call>
-double median_ms(int reps, Prepare&& prepare, Call&& call) {
-  auto warm = prepare();
-  call(warm);
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    auto in = prepare();
-    const auto t0 = Clock::now();
-    call(in);
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 // One stream just before a speech step: its [2, KVH, P, D] cache (shared storage: a call replaces the
 // tensors of its own copy, never writes into them), the mask rows over P + 1 positions, the rows'
@@ -158,10 +140,7 @@ std::string diff_json(const Diff& d) {
 int run_batch(const BatchArgs& a) {
   const ModelManifest m = ModelManifest::load(a.model);
   const ModelGraphs g(m, RuntimeOptions{.threads = a.threads});
-  const auto voices = load_voice_list(m.voices_manifest_path);
-  auto it = std::find_if(voices.begin(), voices.end(), [&](const VoiceInfo& v) { return v.name == a.voice; });
-  if (it == voices.end()) throw std::runtime_error("unknown voice " + a.voice);
-  const VoicePreset voice = VoicePreset::load(m, *it);
+  const VoicePreset voice = load_voice(m, a.voice);
   const int64_t H = m.hidden_size, Z = m.latent_dim;
   const auto window = static_cast<size_t>(m.text_window);
 
@@ -178,16 +157,14 @@ int run_batch(const BatchArgs& a) {
   KvCache lm = KvCache::copy_of(voice.lm_k, voice.lm_v, m.num_key_value_heads, voice.info.lm_len, m.head_dim);
   const std::vector<int32_t> ids(window, 785);
   TtsBranches text_branch(m, g.tts_lm, voice, true);
-  auto none = [] { return 0; };
-  const double text_ms =
-      median_ms(a.reps, none, [&](int) { (void)g.text_lm.run(ids, lm); }) + median_ms(a.reps, none, [&](int) {
-        text_branch.feed_text(pattern(window * static_cast<size_t>(H), 0.5));
-      });
+  const double text_ms = median_ms(a.reps, [&] { (void)g.text_lm.run(ids, lm); }) + median_ms(a.reps, [&] {
+                           text_branch.feed_text(pattern(window * static_cast<size_t>(H), 0.5));
+                         });
   DecoderState st = g.acoustic_decoder.initial_state();
   const std::vector<float> lat(static_cast<size_t>(Z * m.speech_window), 0.1f),
       z(static_cast<size_t>(Z), 0.1f);
-  const double decoder_ms = median_ms(a.reps, none, [&](int) { (void)g.acoustic_decoder.run(lat, st); });
-  const double connector_ms = median_ms(a.reps, none, [&](int) { (void)g.connector.run(z); });
+  const double decoder_ms = median_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat, st); });
+  const double connector_ms = median_ms(a.reps, [&] { (void)g.connector.run(z); });
   const double rest = (text_ms + decoder_ms) / static_cast<double>(m.speech_window) + connector_ms;
 
   std::ostringstream o;
@@ -198,7 +175,7 @@ int run_batch(const BatchArgs& a) {
   double s1 = 0, h1 = 0;
   for (int k = 1; k <= a.max_streams; ++k) {
     const std::vector<Stream> group(streams.begin(), streams.begin() + k);
-    const double separate = median_ms(a.reps, none, [&](int) {
+    const double separate = median_ms(a.reps, [&] {
       for (const Stream& s : group) (void)speech_step(g.tts_lm, s);
     });
     const double batched = median_ms(
@@ -225,11 +202,11 @@ int run_batch(const BatchArgs& a) {
       all_cond.insert(all_cond.end(), cond[i].begin(), cond[i].end());
     }
     const std::vector<float> t2(2, 500.0f), tk(static_cast<size_t>(2 * k), 500.0f);
-    const double head_separate = median_ms(a.reps * 2, none, [&](int) {
+    const double head_separate = median_ms(a.reps * 2, [&] {
       for (size_t i = 0; i < noisy.size(); ++i) (void)g.diffusion_head.run(noisy[i], t2, cond[i]);
     });
     const double head_batched =
-        median_ms(a.reps * 2, none, [&](int) { (void)g.diffusion_head.run(all_noisy, tk, all_cond); });
+        median_ms(a.reps * 2, [&] { (void)g.diffusion_head.run(all_noisy, tk, all_cond); });
     Diff head;
     const std::vector<float> hb = g.diffusion_head.run(all_noisy, tk, all_cond);
     for (size_t i = 0; i < noisy.size(); ++i) {

@@ -11,11 +11,9 @@
 #include "kernels_q8.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -23,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "runtime/kernels/q8_gemm.h"
 #include "runtime/session.h"
 #include "runtime/tensor.h"
@@ -30,21 +29,6 @@
 namespace vv::bench {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double median_ms(int reps, const std::function<void()>& f) {
-  f();  // warm-up (ORT's first Run allocates)
-  std::vector<double> t;
-  t.reserve(static_cast<size_t>(reps));
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 struct Row {
   std::string impl;

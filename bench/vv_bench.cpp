@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "batch_streams.h"
+#include "common.h"
 #include "generate/tts_branches.h"
 #include "kernels_q8.h"
 #include "model/manifest.h"
@@ -50,11 +51,9 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using vv::bench::Clock;
+using vv::bench::median_ms;
+using vv::bench::ms_since;
 
 double peak_rss_mb() {
   rusage ru{};
@@ -185,30 +184,13 @@ int run_e2e(const Args& a) {
   return 0;
 }
 
-template <class F>
-double time_ms(int reps, F&& f) {
-  f();  // warm-up
-  std::vector<double> t;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = Clock::now();
-    f();
-    t.push_back(ms_since(t0));
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];  // median: robust against the shared machine's noise
-}
-
 int run_stages(const Args& a) {
   const vv::ModelManifest m = vv::ModelManifest::load(a.model);
   const vv::RuntimeOptions ro{.threads = a.threads};
   const auto t_load = Clock::now();
   const vv::ModelGraphs g(m, ro);
   const double load_s = ms_since(t_load) / 1000.0;
-  const auto voices = vv::load_voice_list(m.voices_manifest_path);
-  auto it =
-      std::find_if(voices.begin(), voices.end(), [&](const vv::VoiceInfo& v) { return v.name == a.voice; });
-  if (it == voices.end()) throw std::runtime_error("unknown voice " + a.voice);
-  const vv::VoicePreset voice = vv::VoicePreset::load(m, *it);
+  const vv::VoicePreset voice = vv::bench::load_voice(m, a.voice);
   const int64_t kvh = m.num_key_value_heads, d = m.head_dim, H = m.hidden_size, Z = m.latent_dim;
 
   vv::KvCache lm = vv::KvCache::copy_of(voice.lm_k, voice.lm_v, kvh, voice.info.lm_len, d);
@@ -217,25 +199,25 @@ int run_stages(const Args& a) {
   const std::vector<float> hid1(static_cast<size_t>(H), 0.01f), z(static_cast<size_t>(Z), 0.1f);
 
   std::map<std::string, double> call;
-  call["text_lm"] = time_ms(a.reps, [&] { (void)g.text_lm.run(ids, lm); });
+  call["text_lm"] = median_ms(a.reps, [&] { (void)g.text_lm.run(ids, lm); });
   // The TTS LM exactly as the loop drives it: both CFG branches in one B=2 call (B=1 when cfg = 1).
   vv::TtsBranches tts(m, g.tts_lm, voice, a.cfg != 1.0f);
-  call["tts_lm_text"] = time_ms(a.reps, [&] { tts.feed_text(hid5); });
+  call["tts_lm_text"] = median_ms(a.reps, [&] { tts.feed_text(hid5); });
   // speech steps at the mid-utterance length (prompt + frames/2 positions)
   while (tts.positive_length() < voice.info.tts_len + a.frames / 2) (void)tts.feed_speech(hid1);
-  call["tts_lm_speech"] = time_ms(a.reps, [&] { (void)tts.feed_speech(hid1); });
+  call["tts_lm_speech"] = median_ms(a.reps, [&] { (void)tts.feed_speech(hid1); });
   const std::vector<float> noisy(static_cast<size_t>(2 * Z), 0.1f), t{999.0f, 999.0f},
       cond(static_cast<size_t>(2 * H), 0.01f);
-  call["diffusion_head_b2"] = time_ms(a.reps * 2, [&] { (void)g.diffusion_head.run(noisy, t, cond); });
-  call["connector"] = time_ms(a.reps * 2, [&] { (void)g.connector.run(z); });
+  call["diffusion_head_b2"] = median_ms(a.reps * 2, [&] { (void)g.diffusion_head.run(noisy, t, cond); });
+  call["connector"] = median_ms(a.reps * 2, [&] { (void)g.connector.run(z); });
   vv::DecoderState st = g.acoustic_decoder.initial_state();
   const int K = std::max(1, a.chunk);  // decoder frames per call (-1: the default, 1)
   const std::vector<float> lat(static_cast<size_t>(Z * K), 0.1f);
-  call["decoder"] = time_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat, st); });
+  call["decoder"] = median_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat, st); });
   // A whole speech window per call (the adaptive schedule's steady state): with t(K) = a + b K, the
   // per-call part a is the low-resolution stages' weight reading, b the per-frame compute.
   const std::vector<float> lat_w(static_cast<size_t>(Z * m.speech_window), 0.1f);
-  call["decoder_window"] = time_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat_w, st); });
+  call["decoder_window"] = median_ms(a.reps, [&] { (void)g.acoustic_decoder.run(lat_w, st); });
 
   const double F = a.frames;
   const double W = a.windows >= 0 ? a.windows : (a.frames + m.speech_window - 1) / m.speech_window;
