@@ -11,9 +11,15 @@ the exported graph's to float rounding (fp32).
 The prototype is not the product: it has no EOS head, text windows or ragged rows (the engine's negative
 branch with holes would need compact rows and per-row lengths). It measures the lever before building it.
 """
-import argparse, json, time, tempfile
+import argparse
+import json
+import tempfile
+import time
 from pathlib import Path
-import numpy as np, onnx, onnxruntime as ort
+
+import numpy as np
+import onnx
+import onnxruntime as ort
 from onnx import TensorProto
 from vibevoice_onnx.weights import load_checkpoint, TTS_LM, TYPES
 from vibevoice_onnx.graphs.builder import GraphBuilder, FLOAT, INT64, save_model
@@ -109,7 +115,9 @@ def time_it(s, feed_vals, out_bind):
         s.run_with_iobinding(io)
     t = []
     for _ in range(args.reps):
-        t0 = time.perf_counter(); s.run_with_iobinding(io); t.append((time.perf_counter() - t0) * 1e3)
+        t0 = time.perf_counter()
+        s.run_with_iobinding(io)
+        t.append((time.perf_counter() - t0) * 1e3)
     return float(np.median(t)), io
 
 
